@@ -1,0 +1,36 @@
+/* lk-cli.h: what the lookalike-cli subcommands share.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "lookalike.h"
+
+G_BEGIN_DECLS
+
+/* Exit statuses */
+enum
+{
+  LK_CLI_OK = 0,
+  LK_CLI_FAILED = 1, /* bad input, or some items failed */
+  LK_CLI_USAGE = 2,  /* the command line itself is wrong */
+};
+
+int lk_cli_embed (int argc, char **argv);
+
+/* Prints "lookalike-cli: MESSAGE" on stderr; returns LK_CLI_FAILED. */
+int lk_cli_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Appends @s as a JSON string literal, quotes included. Invalid UTF-8 (a file name in another
+ * encoding) is shown the way GLib displays file names. */
+void lk_cli_json_string (GString *out, const char *s);
+
+/* Appends a float so that it reads back as the same float32. */
+void lk_cli_json_float (GString *out, float value);
+
+/* @given, or the default weights (lk_model_find_default_weights); NULL with an error that says how
+ * to get weights when there are none. */
+char *lk_cli_resolve_weights (const char *given, GError **error);
+
+G_END_DECLS

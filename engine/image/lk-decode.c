@@ -1,0 +1,829 @@
+/* lk-decode.c: image decoding with stb_image, within memory and size limits.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * This is the one file that defines STB_IMAGE_IMPLEMENTATION.
+ *
+ * Every image is untrusted. Before stb_image sees a byte we check the size, recognise formats it
+ * cannot read, walk JPEG and PNG containers for truncation (stb_image pads a cut JPEG with grey
+ * and calls it a success) and read the dimensions, so an over-limit image is refused without
+ * allocating anything. While stb_image runs, every allocation it makes goes through a per-thread
+ * budget derived from the image's dimensions (see budget_for ()), so a corrupt file that claims
+ * more data than its size allows fails instead of allocating gigabytes.
+ */
+#include "lk-image-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+/* Allocation budget ---------------------------------------------------------------------------- */
+
+/* What stb_image may hold at once, per pixel of the image rounded up to whole 32 × 32 blocks (a
+ * JPEG is decoded in MCUs of up to 32 × 32 pixels, so a 1-pixel-wide JPEG really is 32 wide
+ * inside the decoder). The worst legitimate cases measured:
+ *  - interlaced 16-bit RGBA PNG: the inflated data (8 B/px, plus one filter byte per row of each
+ *    Adam7 pass) outgrows stb's exact first guess, so its buffer doubles to 16 B/px; the final
+ *    image (8 B/px) and the largest pass (4 B/px) live beside it: 28 B/px.
+ *  - progressive 4-component JPEG: 2 B of coefficients plus 1 B of samples per component and
+ *    padded pixel, and the 3 B/px result: 15 B/px.
+ *  - Radiance HDR: 12 B/px of floats, then the 3 B/px result: 15 B/px.
+ *  - first frame of a GIF: canvas, background and history: 9 B/px.
+ * So 32 bytes per padded pixel. On top of that, a PNG's compressed data is gathered into one
+ * buffer that grows by doubling (at most twice the input), and a fixed slack covers the decoders'
+ * own tables and row buffers (a few tens of KiB) with room to spare. */
+#define BUDGET_BYTES_PER_PIXEL 32
+#define BUDGET_BLOCK           32
+#define BUDGET_SLACK           ((gsize) 4 << 20)
+
+typedef struct
+{
+  gsize limit;
+  gsize live;
+  gsize peak;
+  gboolean exceeded;
+} Budget;
+
+/* stb_image's failure reason is thread-local too; decodes on different threads never mix. */
+static _Thread_local Budget budget;
+static _Thread_local gsize last_peak, last_limit;
+
+/* Each block starts with its size, padded so the caller's memory stays maximally aligned. */
+#define BLOCK_HEADER \
+  (alignof (max_align_t) > sizeof (gsize) ? alignof (max_align_t) : sizeof (gsize))
+
+static void
+budget_begin (gsize limit)
+{
+  budget.limit = budget.live > G_MAXSIZE - limit ? G_MAXSIZE : budget.live + limit;
+  budget.peak = budget.live;
+  budget.exceeded = FALSE;
+}
+
+static gboolean
+budget_allows (gsize growth)
+{
+  if (budget.live > budget.limit || growth > budget.limit - budget.live
+      || growth > G_MAXSIZE - BLOCK_HEADER)
+    {
+      budget.exceeded = TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+budget_account (gsize freed, gsize added)
+{
+  budget.live = budget.live - freed + added;
+  budget.peak = MAX (budget.peak, budget.live);
+}
+
+/* Memory is handed out zeroed so that a decoder bug or a corrupt file never turns stale heap
+ * contents into pixels (fresh large blocks come zeroed from the kernel anyway). */
+static void *
+budget_malloc (size_t size)
+{
+  guint8 *block;
+
+  if (!budget_allows (size))
+    return NULL;
+  block = calloc (1, BLOCK_HEADER + size);
+  if (block == NULL)
+    return NULL;
+  memcpy (block, &size, sizeof size);
+  budget_account (0, size);
+  return block + BLOCK_HEADER;
+}
+
+static void
+budget_free (void *memory)
+{
+  guint8 *block;
+  gsize size;
+
+  if (memory == NULL)
+    return;
+  block = (guint8 *) memory - BLOCK_HEADER;
+  memcpy (&size, block, sizeof size);
+  budget_account (size, 0);
+  free (block);
+}
+
+static gsize
+budget_block_size (const void *memory)
+{
+  gsize size;
+
+  memcpy (&size, (const guint8 *) memory - BLOCK_HEADER, sizeof size);
+  return size;
+}
+
+static void *
+budget_realloc (void *memory, size_t new_size)
+{
+  guint8 *block;
+  gsize old_size;
+
+  if (memory == NULL)
+    return budget_malloc (new_size);
+
+  block = (guint8 *) memory - BLOCK_HEADER;
+  memcpy (&old_size, block, sizeof old_size);
+  if (new_size > old_size && !budget_allows (new_size - old_size))
+    return NULL;
+  block = realloc (block, BLOCK_HEADER + new_size);
+  if (block == NULL)
+    return NULL;
+  if (new_size > old_size)
+    memset (block + BLOCK_HEADER + old_size, 0, new_size - old_size);
+  memcpy (block, &new_size, sizeof new_size);
+  budget_account (old_size, new_size);
+  return block + BLOCK_HEADER;
+}
+
+#define STBI_MALLOC(size)                     budget_malloc (size)
+#define STBI_REALLOC_SIZED(p, old_size, size) budget_realloc (p, size)
+#define STBI_FREE(p)                          budget_free (p)
+
+/* The formats lookalike.h promises; no Softimage PIC. */
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PSD
+#define STBI_ONLY_PNM
+#define STBI_ONLY_HDR
+#define STBI_NO_STDIO
+#define STB_IMAGE_IMPLEMENTATION
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#include <stb_image.h>
+#pragma GCC diagnostic pop
+
+/* Formats -------------------------------------------------------------------------------------- */
+
+typedef enum
+{
+  FORMAT_UNKNOWN,
+  FORMAT_JPEG,
+  FORMAT_PNG,
+  FORMAT_GIF,
+  FORMAT_BMP,
+  FORMAT_PSD,
+  FORMAT_PNM,
+  FORMAT_HDR,
+  FORMAT_TGA,
+} Format;
+
+static const char *const format_names[] = {
+  [FORMAT_UNKNOWN] = "image", [FORMAT_JPEG] = "JPEG", [FORMAT_PNG] = "PNG",
+  [FORMAT_GIF] = "GIF",       [FORMAT_BMP] = "BMP",   [FORMAT_PSD] = "PSD",
+  [FORMAT_PNM] = "PNM",       [FORMAT_HDR] = "HDR",   [FORMAT_TGA] = "TGA",
+};
+
+static gboolean
+has_prefix (const guint8 *data, gsize len, gsize offset, const char *magic, gsize magic_len)
+{
+  return len >= offset + magic_len && memcmp (data + offset, magic, magic_len) == 0;
+}
+
+#define HAS_MAGIC(data, len, offset, magic) \
+  has_prefix (data, len, offset, magic, sizeof (magic) - 1)
+
+/* The formats stb_image reads, by their signature. TGA has none: stb_image recognises it by
+ * plausibility, so it is whatever is left when stbi_info () succeeds. */
+static Format
+sniff_format (const guint8 *data, gsize len)
+{
+  if (lk_jpeg_has_signature (data, len, NULL))
+    return FORMAT_JPEG;
+  if (HAS_MAGIC (data, len, 0, "\x89PNG\r\n\x1A\n"))
+    return FORMAT_PNG;
+  if (HAS_MAGIC (data, len, 0, "GIF87a") || HAS_MAGIC (data, len, 0, "GIF89a"))
+    return FORMAT_GIF;
+  if (HAS_MAGIC (data, len, 0, "BM"))
+    return FORMAT_BMP;
+  if (HAS_MAGIC (data, len, 0, "8BPS"))
+    return FORMAT_PSD;
+  if (HAS_MAGIC (data, len, 0, "P5") || HAS_MAGIC (data, len, 0, "P6"))
+    return FORMAT_PNM;
+  if (HAS_MAGIC (data, len, 0, "#?RADIANCE") || HAS_MAGIC (data, len, 0, "#?RGBE"))
+    return FORMAT_HDR;
+  return FORMAT_UNKNOWN;
+}
+
+/* Brand of an ISO base media file ("ftyp" box): HEIF and AVIF stills. */
+static const char *
+sniff_isobmff (const guint8 *data, gsize len)
+{
+  static const struct
+  {
+    char brand[5];
+    const char *name;
+  } brands[] = {
+    { "avif", "AVIF" }, { "avis", "AVIF" }, { "heic", "HEIC" }, { "heix", "HEIC" },
+    { "heim", "HEIC" }, { "heis", "HEIC" }, { "hevc", "HEIC" }, { "hevx", "HEIC" },
+    { "mif1", "HEIF" }, { "msf1", "HEIF" },
+  };
+  gsize box_len;
+  const char *found = NULL;
+
+  if (!HAS_MAGIC (data, len, 4, "ftyp") || len < 12)
+    return NULL;
+
+  /* The major brand at 8, then compatible brands from 16 to the end of the box. A "mif1" file is
+   * named by the more specific brand it lists, if any. */
+  box_len = (gsize) data[0] << 24 | (gsize) data[1] << 16 | (gsize) data[2] << 8 | data[3];
+  box_len = MIN (box_len, len);
+  for (gsize offset = 8; offset + 4 <= box_len; offset += offset == 8 ? 8 : 4)
+    for (gsize i = 0; i < G_N_ELEMENTS (brands); i++)
+      if (memcmp (data + offset, brands[i].brand, 4) == 0
+          && (found == NULL || g_str_equal (found, "HEIF")))
+        found = brands[i].name;
+
+  return found;
+}
+
+/* Common image formats stb_image cannot read, named so that the message can say which. */
+static const char *
+sniff_unsupported (const guint8 *data, gsize len)
+{
+  const char *name;
+
+  if (HAS_MAGIC (data, len, 0, "RIFF") && HAS_MAGIC (data, len, 8, "WEBP"))
+    return "WebP";
+  if ((name = sniff_isobmff (data, len)) != NULL)
+    return name;
+  if (HAS_MAGIC (data, len, 0, "II*\0") || HAS_MAGIC (data, len, 0, "MM\0*"))
+    return "TIFF";
+  if (HAS_MAGIC (data, len, 0, "\xFF\x0A") || HAS_MAGIC (data, len, 0, "\0\0\0\x0CJXL \r\n\x87\n"))
+    return "JPEG XL";
+  if (HAS_MAGIC (data, len, 0, "\0\0\0\x0CjP  \r\n\x87\n")
+      || HAS_MAGIC (data, len, 0, "\xFF\x4F\xFF\x51"))
+    return "JPEG 2000";
+  if (HAS_MAGIC (data, len, 0, "v/1\x01"))
+    return "OpenEXR";
+  if (HAS_MAGIC (data, len, 0, "%PDF-"))
+    return "PDF";
+
+  /* SVG is XML text: allow a byte-order mark and blank space before the first tag. */
+  {
+    gsize start = HAS_MAGIC (data, len, 0, "\xEF\xBB\xBF") ? 3 : 0;
+
+    while (start < len && g_ascii_isspace (data[start]))
+      start++;
+    if (start < len && data[start] == '<'
+        && memmem (data + start, MIN (len - start, 4096), "<svg", 4) != NULL)
+      return "SVG";
+  }
+
+  return NULL;
+}
+
+/* stb_image 2.27 reads the numbers of a PNM header into an int without an overflow check (undefined
+ * behaviour; fixed in 2.28). Walk the header as it does (blank space and # comments between the
+ * width, the height and the maximum value) and refuse numbers of more than nine digits. */
+static gboolean
+pnm_header_is_safe (const guint8 *data, gsize len)
+{
+  gsize pos = 2;
+
+  for (int field = 0; field < 3; field++)
+    {
+      gsize digits = 0;
+
+      for (;;)
+        {
+          while (pos < len && strchr (" \t\n\v\f\r", data[pos]) != NULL && data[pos] != '\0')
+            pos++;
+          if (pos >= len || data[pos] != '#')
+            break;
+          while (pos < len && data[pos] != '\n' && data[pos] != '\r')
+            pos++;
+        }
+      while (pos < len && g_ascii_isdigit (data[pos]))
+        pos++, digits++;
+      if (digits > 9)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Errors --------------------------------------------------------------------------------------- */
+
+static gpointer
+decode_error (GError **error, const char *name, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static gpointer
+decode_error (GError **error, const char *name, const char *format, ...)
+{
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error (error, LK_ERROR, LK_ERROR_DECODE, "%s: %s", name, reason);
+  return NULL;
+}
+
+static gpointer
+over_pixel_limit (GError **error, const char *name, guint64 width, guint64 height,
+                  guint64 max_pixels)
+{
+  g_autofree char *limit = NULL;
+
+  if (max_pixels >= 1000000 && max_pixels % 1000000 == 0)
+    limit = g_strdup_printf ("%" G_GUINT64_FORMAT "-megapixel", max_pixels / 1000000);
+  else if (max_pixels >= 1000000)
+    limit = g_strdup_printf ("%.1f-megapixel", max_pixels / 1e6);
+  else
+    limit = g_strdup_printf ("%" G_GUINT64_FORMAT "-pixel", max_pixels);
+
+  return decode_error (
+    error, name, "image is %" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT " pixels, over the %s limit",
+    width, height, limit);
+}
+
+static gpointer
+over_size_limit (GError **error, const char *name, guint64 size, guint64 max_size)
+{
+  g_autofree char *size_str = g_format_size_full (size, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *max_str = g_format_size_full (max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+  return decode_error (error, name, "file is %s, over the %s limit", size_str, max_str);
+}
+
+/* Turns stb_image's terse failure reason into something a person can act on. */
+static gpointer
+stbi_error (GError **error, const char *name, Format format, int width, int height,
+            gboolean over_budget)
+{
+  static const char *const unsupported[] = {
+    "only 8-bit",
+    "unsupported",
+    "unsupported bit depth",
+    "1/2/4/8/16-bit only",
+    "BMP RLE",
+    "BMP JPEG/PNG",
+    "wrong version",
+    "unsupported format",
+    "unsupported data layout",
+    "wrong color format",
+    "wrong channel count",
+    "bad compression",
+  };
+  const char *what = format_names[format];
+  const char *reason = stbi_failure_reason ();
+
+  if (over_budget)
+    return decode_error (error, name,
+                         "corrupt %s (decoding it needs more memory than a %d×%d image can)", what,
+                         width, height);
+  if (reason == NULL)
+    return decode_error (error, name, "corrupt %s", what);
+  if (g_str_equal (reason, "outofmem"))
+    return decode_error (error, name, "out of memory");
+  if (g_str_equal (reason, "outofdata"))
+    return decode_error (error, name, "truncated %s", what);
+  if (g_str_equal (reason, "too large"))
+    return decode_error (error, name, "image is too large to decode");
+  if (g_str_equal (reason, "unknown image type"))
+    return decode_error (error, name, "not a supported image format");
+  if (g_str_equal (reason, "not enough pixels"))
+    return decode_error (error, name, "corrupt %s (image data ends early)", what);
+  for (gsize i = 0; i < G_N_ELEMENTS (unsupported); i++)
+    if (g_str_equal (reason, unsupported[i]))
+      return decode_error (error, name, "unsupported %s variant (%s)", what, reason);
+  return decode_error (error, name, "corrupt %s (%s)", what, reason);
+}
+
+static const char *
+describe_jpeg_frame (const LkJpegScan *scan)
+{
+  switch (scan->sof_marker)
+    {
+    case 0xC0: /* baseline */
+    case 0xC1: /* extended sequential */
+    case 0xC2: /* progressive */
+      return scan->precision == 8 ? NULL : "12-bit";
+    case 0xC3:
+      return "lossless";
+    case 0xC9:
+    case 0xCA:
+    case 0xCB:
+      return "arithmetic coding";
+    default:
+      return "hierarchical";
+    }
+}
+
+/* Pixels --------------------------------------------------------------------------------------- */
+
+/* stb_image is asked for the channels the file has (grey, grey + alpha, RGB or RGBA; 8 or 16
+ * bits): its own channel conversion of 16-bit PNM data writes a buffer half the size it reports
+ * (fixed in stb_image 2.28), so that conversion, like compositing, is done here. Alpha goes onto
+ * white with exact rounding, out = round ((c·a + max·(max - a)) / max), and 16-bit samples are
+ * scaled to 8 bits in the same step. */
+
+static inline guint8
+blend8 (guint c, guint a)
+{
+  return (guint8) ((c * a + 255 * (255 - a) + 127) / 255);
+}
+
+static inline guint8
+scale16 (guint c)
+{
+  return (guint8) ((c * 255 + 32767) / 65535);
+}
+
+static inline guint8
+blend16 (guint64 c, guint64 a)
+{
+  /* 65535² is odd, so there are no ties and adding half of it (rounded down) rounds exactly. */
+  const guint64 one = (guint64) 65535 * 65535;
+
+  return (guint8) (((c * a + 65535 * (65535 - a)) * 255 + one / 2) / one);
+}
+
+static void
+rgb_from_8_bit (guint8 *out, const guint8 *in, gsize n_pixels, int comp)
+{
+  for (gsize i = 0; i < n_pixels; i++, in += comp, out += 3)
+    switch (comp)
+      {
+      case 1:
+        out[0] = out[1] = out[2] = in[0];
+        break;
+      case 2:
+        out[0] = out[1] = out[2] = blend8 (in[0], in[1]);
+        break;
+      case 3:
+        out[0] = in[0], out[1] = in[1], out[2] = in[2];
+        break;
+      default:
+        out[0] = blend8 (in[0], in[3]), out[1] = blend8 (in[1], in[3]);
+        out[2] = blend8 (in[2], in[3]);
+        break;
+      }
+}
+
+static void
+rgb_from_16_bit (guint8 *out, const guint16 *in, gsize n_pixels, int comp)
+{
+  for (gsize i = 0; i < n_pixels; i++, in += comp, out += 3)
+    switch (comp)
+      {
+      case 1:
+        out[0] = out[1] = out[2] = scale16 (in[0]);
+        break;
+      case 2:
+        out[0] = out[1] = out[2] = blend16 (in[0], in[1]);
+        break;
+      case 3:
+        out[0] = scale16 (in[0]), out[1] = scale16 (in[1]), out[2] = scale16 (in[2]);
+        break;
+      default:
+        out[0] = blend16 (in[0], in[3]), out[1] = blend16 (in[1], in[3]);
+        out[2] = blend16 (in[2], in[3]);
+        break;
+      }
+}
+
+/* Decoding ------------------------------------------------------------------------------------- */
+
+static gsize
+budget_for (int width, int height, gsize input_len)
+{
+  guint64 padded_w = ((guint64) width + BUDGET_BLOCK - 1) / BUDGET_BLOCK * BUDGET_BLOCK;
+  guint64 padded_h = ((guint64) height + BUDGET_BLOCK - 1) / BUDGET_BLOCK * BUDGET_BLOCK;
+  guint64 bytes;
+
+  if (padded_h != 0 && padded_w > G_MAXSIZE / BUDGET_BYTES_PER_PIXEL / padded_h)
+    return G_MAXSIZE;
+  bytes = padded_w * padded_h * BUDGET_BYTES_PER_PIXEL;
+  if (input_len > (G_MAXSIZE - BUDGET_SLACK - bytes) / 2)
+    return G_MAXSIZE;
+  return bytes + 2 * input_len + BUDGET_SLACK;
+}
+
+LkDecodeParams
+lk_decode_default_params (void)
+{
+  return (LkDecodeParams){
+    .max_pixels = 100 * 1000 * 1000,
+    .max_file_size = (guint64) 512 << 20,
+    .apply_orientation = TRUE,
+  };
+}
+
+static LkImage *
+decode_memory (const guint8 *data, gsize len, const char *name, const LkDecodeParams *params,
+               GError **error)
+{
+  g_autoptr (LkImage) image = NULL;
+  const char *other;
+  Format format;
+  guint64 header_w = 0, header_h = 0;
+  int orientation = 0;
+  int width, height, comp, is_16_bit;
+  int loaded_w = 0, loaded_h = 0, loaded_comp = 0;
+  void *pixels;
+  gboolean over_budget;
+
+  if (len == 0)
+    return decode_error (error, name, "empty file");
+  if (len > params->max_file_size)
+    return over_size_limit (error, name, len, params->max_file_size);
+  if (len > INT_MAX)
+    return over_size_limit (error, name, len, INT_MAX);
+
+  other = sniff_unsupported (data, len);
+  if (other != NULL)
+    return decode_error (error, name, "unsupported image format (%s)", other);
+
+  /* Containers first: truncation, frame type and dimensions, without decoding. */
+  format = sniff_format (data, len);
+  switch (format)
+    {
+    case FORMAT_JPEG:
+      {
+        LkJpegScan scan;
+        const char *variant;
+
+        lk_jpeg_scan (data, len, &scan);
+        if (scan.status == LK_SCAN_TRUNCATED)
+          return decode_error (error, name, "truncated JPEG");
+        if (scan.status == LK_SCAN_CORRUPT)
+          return decode_error (error, name, "corrupt JPEG (bad segment length)");
+        if (scan.status == LK_SCAN_BAD_HUFFMAN_TABLE)
+          return decode_error (error, name, "corrupt JPEG (bad Huffman table)");
+        if (scan.sof_marker == 0)
+          return decode_error (error, name, "corrupt JPEG (no frame header)");
+        variant = describe_jpeg_frame (&scan);
+        if (variant != NULL)
+          return decode_error (error, name, "unsupported JPEG variant (%s)", variant);
+        orientation = scan.orientation;
+        header_w = scan.width;
+        header_h = scan.height;
+        break;
+      }
+    case FORMAT_PNG:
+      {
+        LkPngScan scan;
+
+        lk_png_scan (data, len, &scan);
+        if (scan.status == LK_SCAN_TRUNCATED)
+          return decode_error (error, name, "truncated PNG");
+        if (scan.status == LK_SCAN_CORRUPT)
+          return decode_error (error, name, "corrupt PNG (bad chunk length)");
+        orientation = scan.orientation;
+        header_w = scan.width;
+        header_h = scan.height;
+        break;
+      }
+    case FORMAT_GIF:
+      if (len >= 10)
+        {
+          header_w = (guint64) data[7] << 8 | data[6];
+          header_h = (guint64) data[9] << 8 | data[8];
+        }
+      break;
+    case FORMAT_PNM:
+      if (!pnm_header_is_safe (data, len))
+        return decode_error (error, name, "corrupt PNM header (number too large)");
+      break;
+    case FORMAT_PSD:
+      if (len >= 22)
+        {
+          header_h = (guint64) data[14] << 24 | data[15] << 16 | data[16] << 8 | data[17];
+          header_w = (guint64) data[18] << 24 | data[19] << 16 | data[20] << 8 | data[21];
+        }
+      break;
+    default:
+      break;
+    }
+
+  /* stb_image refuses some huge images outright ("too large"); say what the limit is instead. */
+  if (header_w * header_h > params->max_pixels)
+    return over_pixel_limit (error, name, header_w, header_h, params->max_pixels);
+
+  budget_begin (BUDGET_SLACK);
+  if (!stbi_info_from_memory (data, (int) len, &width, &height, &comp))
+    {
+      if (format == FORMAT_UNKNOWN)
+        return decode_error (error, name, "not a supported image format");
+      return decode_error (error, name, "corrupt %s header", format_names[format]);
+    }
+  if (format == FORMAT_UNKNOWN)
+    format = FORMAT_TGA;
+  if (width <= 0 || height <= 0)
+    return decode_error (error, name, "corrupt %s (no pixels)", format_names[format]);
+  if ((guint64) width * (guint64) height > params->max_pixels)
+    return over_pixel_limit (error, name, width, height, params->max_pixels);
+  /* stb_image's own test misses 16-bit PSDs (its PNG test does not rewind), so read the depth. */
+  if (format == FORMAT_PSD)
+    is_16_bit = len >= 24 && data[22] == 0 && data[23] == 16;
+  else
+    is_16_bit = stbi_is_16_bit_from_memory (data, (int) len);
+
+  last_limit = budget_for (width, height, len);
+  budget_begin (last_limit);
+  if (is_16_bit)
+    pixels = stbi_load_16_from_memory (data, (int) len, &loaded_w, &loaded_h, &loaded_comp, 0);
+  else
+    pixels = stbi_load_from_memory (data, (int) len, &loaded_w, &loaded_h, &loaded_comp, 0);
+  over_budget = budget.exceeded;
+  last_peak = budget.peak;
+
+  if (pixels == NULL)
+    return stbi_error (error, name, format, width, height, over_budget);
+
+  /* stb_image reports the size stbi_info () did, and a buffer of that many pixels of
+   * @loaded_comp samples; do not take it on trust, the allocator knows the real size. */
+  if (loaded_w <= 0 || loaded_h <= 0 || loaded_comp < 1 || loaded_comp > 4
+      || (guint64) loaded_w * (guint64) loaded_h > params->max_pixels
+      || budget_block_size (pixels) / (is_16_bit ? 2 : 1) / (gsize) loaded_comp / (gsize) loaded_w
+           < (gsize) loaded_h)
+    {
+      stbi_image_free (pixels);
+      return decode_error (error, name, "corrupt %s (inconsistent size)", format_names[format]);
+    }
+
+  image = lk_image_new (loaded_w, loaded_h);
+  if (image == NULL)
+    {
+      stbi_image_free (pixels);
+      return decode_error (error, name, "out of memory");
+    }
+  if (is_16_bit)
+    rgb_from_16_bit (image->pixels, pixels, (gsize) loaded_w * loaded_h, loaded_comp);
+  else
+    rgb_from_8_bit (image->pixels, pixels, (gsize) loaded_w * loaded_h, loaded_comp);
+  stbi_image_free (pixels);
+
+  if (params->apply_orientation && orientation >= 2 && orientation <= 8)
+    {
+      LkImage *upright = lk_image_apply_orientation (image, orientation);
+
+      if (upright == NULL)
+        return decode_error (error, name, "out of memory");
+      lk_image_free (image);
+      image = upright;
+    }
+
+  return g_steal_pointer (&image);
+}
+
+void
+lk_decode_get_last_memory (gsize *peak, gsize *budget_out)
+{
+  if (peak != NULL)
+    *peak = last_peak;
+  if (budget_out != NULL)
+    *budget_out = last_limit;
+}
+
+LkImage *
+lk_image_decode_bytes (GBytes *bytes, const char *name, const LkDecodeParams *params,
+                       GError **error)
+{
+  LkDecodeParams defaults = lk_decode_default_params ();
+  const guint8 *data;
+  gsize len = 0;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  data = g_bytes_get_data (bytes, &len);
+  return decode_memory (data, len, name != NULL ? name : "image", params ? params : &defaults,
+                        error);
+}
+
+static gpointer
+file_error (GError **error, const char *name, int saved_errno)
+{
+  const char *reason;
+
+  switch (saved_errno)
+    {
+    case ENOENT:
+      reason = "no such file";
+      break;
+    case EACCES:
+    case EPERM:
+      reason = "permission denied";
+      break;
+    default:
+      reason = g_strerror (saved_errno);
+      break;
+    }
+
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s: %s", name, reason);
+  return NULL;
+}
+
+LkImage *
+lk_image_decode_file (const char *path, const LkDecodeParams *params, GError **error)
+{
+  LkDecodeParams defaults = lk_decode_default_params ();
+  g_autofree char *name = NULL;
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GError) local_error = NULL;
+  struct stat st;
+  gsize len;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (params == NULL)
+    params = &defaults;
+  name = g_filename_display_basename (path);
+
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+  if (fd < 0)
+    return file_error (error, name, errno);
+
+  if (fstat (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      g_close (fd, NULL);
+      return file_error (error, name, saved_errno);
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_close (fd, NULL);
+      return decode_error (error, name, "is a folder, not an image");
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_close (fd, NULL);
+      return decode_error (error, name, "not a regular file");
+    }
+  if (st.st_size == 0)
+    {
+      g_close (fd, NULL);
+      return decode_error (error, name, "empty file");
+    }
+  if ((guint64) st.st_size > params->max_file_size)
+    {
+      g_close (fd, NULL);
+      return over_size_limit (error, name, st.st_size, params->max_file_size);
+    }
+
+  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
+  g_close (fd, NULL);
+  if (mapped == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_file_error (local_error->code),
+                   "%s: cannot read the file (%s)", name, local_error->message);
+      return NULL;
+    }
+
+  /* The file may have changed since fstat (); decode_memory () checks the length again. */
+  len = g_mapped_file_get_length (mapped);
+  return decode_memory ((const guint8 *) g_mapped_file_get_contents (mapped), len, name, params,
+                        error);
+}
+
+LkImage *
+lk_image_new (int width, int height)
+{
+  g_autofree LkImage *image = NULL;
+
+  if (width <= 0 || height <= 0 || (gsize) width > G_MAXSIZE / 3 / (gsize) height)
+    return NULL;
+
+  image = g_new0 (LkImage, 1);
+  image->width = width;
+  image->height = height;
+  image->pixels = g_try_malloc ((gsize) width * (gsize) height * 3);
+  if (image->pixels == NULL)
+    return NULL;
+  return g_steal_pointer (&image);
+}
+
+void
+lk_image_free (LkImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->pixels);
+  g_free (image);
+}

@@ -1,0 +1,259 @@
+/* lookalike.h: public API of liblookalike, the Lookalike engine.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Everything outside engine/ talks to the engine through this header only. The engine has no GTK
+ * dependency; it uses GLib for errors, reference counting and cancellation.
+ *
+ * Threading: an LkModel holds read-only weights and may be shared by any number of threads. An
+ * LkModelState holds the scratch memory and worker threads of one forward pass; use one per thread
+ * that runs the network. Every slow call has a blocking form with a GCancellable.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Errors                                                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+#define LK_ERROR (lk_error_quark ())
+
+typedef enum
+{
+  LK_ERROR_FAILED,           /* anything not covered below */
+  LK_ERROR_DECODE,           /* an image file or buffer could not be decoded */
+  LK_ERROR_BAD_WEIGHTS,      /* a weights file is malformed or not a network this engine runs */
+  LK_ERROR_CORRUPT_INDEX,    /* a catalog index is damaged or is not a Lookalike index */
+  LK_ERROR_INVALID_ARGUMENT, /* a parameter is out of range (input size, batch, ...) */
+} LkError;
+
+GQuark lk_error_quark (void);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Runtime: threads and BLAS                                                                       */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* The engine runs OpenBLAS single-threaded and parallelises with its own worker threads, so the
+ * number of busy threads never exceeds what the caller asked for. */
+
+int lk_runtime_get_n_cores (void);
+
+/* The OpenBLAS kernel set in use ("SkylakeX", "Haswell", ...). */
+const char *lk_runtime_get_blas_core (void);
+
+/* OpenBLAS picks its kernels once, when it is loaded, and older releases do not recognise recent
+ * CPUs: Debian 12's OpenBLAS runs the 2004 "Prescott" kernels, at a fifth of the speed, on
+ * Sapphire/Emerald Rapids. The only fix is the OPENBLAS_CORETYPE environment variable, which must
+ * be set before the process starts. Call this first thing in main(): when the kernels in use are
+ * weaker than the CPU supports and the user has not chosen a core type, it sets
+ * OPENBLAS_CORETYPE and re-executes the program with the same arguments. It returns (doing nothing)
+ * otherwise, or when re-executing is not possible. */
+void lk_runtime_ensure_blas_kernels (char **argv);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Images                                                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A decoded image: 8-bit RGB, rows packed (stride = 3 × width), upright (EXIF orientation
+ * applied), alpha already composited onto white. */
+typedef struct
+{
+  int width;
+  int height;
+  guint8 *pixels; /* (height, width, 3), owned */
+} LkImage;
+
+typedef struct
+{
+  guint64 max_pixels;    /* refuse images with more pixels than this (default 100 megapixels) */
+  guint64 max_file_size; /* refuse files larger than this many bytes (default 512 MiB) */
+  gboolean apply_orientation; /* honour EXIF orientation (default TRUE) */
+} LkDecodeParams;
+
+LkDecodeParams lk_decode_default_params (void);
+
+/* Decodes JPEG (baseline, progressive), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first
+ * frame), TGA, PSD, PNM and HDR. Errors are LK_ERROR_DECODE (or G_IO_ERROR for a file that cannot
+ * be read) with a message that starts with the file name and says why: "shoe.jpg: truncated JPEG".
+ * Memory used while decoding stays within what params->max_pixels implies.
+ * Returns: (transfer full) (nullable) */
+LkImage *lk_image_decode_file (const char *path, const LkDecodeParams *params, GError **error);
+
+/* Same, from bytes in memory (a drop or a paste). @name is used in error messages.
+ * Returns: (transfer full) (nullable) */
+LkImage *lk_image_decode_bytes (GBytes *bytes, const char *name, const LkDecodeParams *params,
+                                GError **error);
+
+/* Returns: (transfer full) an image of @width × @height, pixels uninitialised, or NULL when the
+ * size is not positive or too large to allocate. */
+LkImage *lk_image_new (int width, int height);
+void lk_image_free (LkImage *image);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkImage, lk_image_free)
+
+/* How a photo of any shape becomes the network's square input. */
+typedef enum
+{
+  LK_PREPROCESS_FIT,         /* scale the long side to the input size, pad with the border colour */
+  LK_PREPROCESS_CENTER_CROP, /* torchvision's Resize(256/224 × size) + CenterCrop(size) */
+  LK_PREPROCESS_STRETCH,     /* scale both sides to the input size, ignoring the aspect ratio */
+} LkPreprocess;
+
+/* the best precision@10 on the 1,617 labelled product photos (README, "Preprocessing") */
+#define LK_PREPROCESS_DEFAULT LK_PREPROCESS_CENTER_CROP
+
+const char *lk_preprocess_to_string (LkPreprocess mode);
+gboolean lk_preprocess_from_string (const char *name, LkPreprocess *mode);
+
+/* Resamples @image to @size × @size the way @mode says (antialiased; an image already at that size
+ * is copied unchanged). Returns: (transfer full) (nullable) */
+LkImage *lk_image_resample (const LkImage *image, LkPreprocess mode, int size, GError **error);
+
+/* Per-channel input normalisation: x = (rgb / 255 - mean) / std. */
+typedef struct
+{
+  float mean[3];
+  float std[3];
+} LkNormalization;
+
+/* torchvision's ImageNet normalisation: mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225). */
+LkNormalization lk_normalization_imagenet (void);
+
+/* Writes @image (already @size × @size) as planar normalised floats, out: (3, size, size). */
+void lk_image_to_tensor (const LkImage *image, const LkNormalization *norm, float *out);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Feature networks                                                                                */
+/* ---------------------------------------------------------------------------------------------- */
+
+#define LK_MODEL_MIN_INPUT_SIZE 64
+#define LK_MODEL_MAX_INPUT_SIZE 512
+
+/* Read-only network weights, shared between threads. Reference counted. */
+typedef struct _LkModel LkModel;
+
+/* Loads an ImageNet-style CNN from a .safetensors file with torchvision tensor names: ResNet-18,
+ * -34, -50, -101, -152 or SqueezeNet 1.1. The architecture is recognised from the tensor names and
+ * shapes; BatchNorm is folded into the convolutions. Anything else is LK_ERROR_BAD_WEIGHTS naming
+ * the file and the first offending tensor.
+ * Returns: (transfer full) (nullable) */
+LkModel *lk_model_new_from_file (const char *path, GError **error);
+
+LkModel *lk_model_ref (LkModel *model);
+void lk_model_unref (LkModel *model);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkModel, lk_model_unref)
+
+/* The weights to use when none are named: $LOOKALIKE_WEIGHTS when set, else the first of
+ * resnet50*, resnet18*, squeezenet1_1* (then any) .safetensors file in $XDG_DATA_HOME/lookalike/models
+ * or a $XDG_DATA_DIRS/lookalike/models folder, which is where models/download-weights.sh installs.
+ * Returns: (transfer full) (nullable) a path, or NULL when there are none */
+char *lk_model_find_default_weights (void);
+
+/* "resnet50", "squeezenet1_1", ... */
+const char *lk_model_get_name (LkModel *model);
+/* Length of the feature vector: 512 or 2048. */
+int lk_model_get_dim (LkModel *model);
+/* The input normalisation the weights expect. */
+LkNormalization lk_model_get_normalization (LkModel *model);
+/* Lower-case hex SHA-256 of the weights file, computed on first use. */
+const char *lk_model_get_weights_sha256 (LkModel *model);
+
+typedef struct
+{
+  int n_threads;  /* worker threads for one forward pass; 0 = every core */
+  int max_batch;  /* the most images one lk_model_state_forward () call takes (default 16) */
+  int input_size; /* square input side, LK_MODEL_MIN_INPUT_SIZE..LK_MODEL_MAX_INPUT_SIZE (224) */
+} LkStateParams;
+
+LkStateParams lk_state_default_params (void);
+
+/* Per-thread scratch memory and worker threads for running @model. */
+typedef struct _LkModelState LkModelState;
+
+/* Returns: (transfer full) (nullable) */
+LkModelState *lk_model_state_new (LkModel *model, const LkStateParams *params, GError **error);
+void lk_model_state_free (LkModelState *state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkModelState, lk_model_state_free)
+
+LkModel *lk_model_state_get_model (LkModelState *state);
+int lk_model_state_get_input_size (LkModelState *state);
+int lk_model_state_get_max_batch (LkModelState *state);
+
+/* Runs the network on @batch images. input: (batch, 3, size, size) normalised floats; out: (batch,
+ * dim), the global average pool of the last convolutional stage, before any normalisation.
+ * Cancellation is checked between layers. */
+gboolean lk_model_state_forward (LkModelState *state, const float *input, int batch, float *out,
+                                 GCancellable *cancellable, GError **error);
+
+/* Preprocesses @image the way @state's model expects (resample with @mode, normalise) and writes
+ * (3, size, size) floats to @out. */
+gboolean lk_model_state_prepare_input (LkModelState *state, const LkImage *image, LkPreprocess mode,
+                                       float *out, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Similarity                                                                                      */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  guint index;  /* row in the matrix that was searched */
+  float cosine; /* cosine similarity to the query, -1..1 */
+} LkMatch;
+
+/* Scales each of the @n rows of @vectors (n, dim) to unit length in place (zero rows stay zero). */
+void lk_vectors_normalize (float *vectors, gsize n, int dim);
+
+/* Exact top-k by cosine of a unit-length @query (dim) against @n unit-length rows of @matrix
+ * (n, dim). Ties are broken by lower index; @exclude is a row to leave out, or -1. Writes
+ * min (k, n) matches, best first, to @out and returns their number. */
+gsize lk_top_k (const float *matrix, gsize n, int dim, const float *query, gsize k, gssize exclude,
+                LkMatch *out);
+
+/* Leave-one-out retrieval quality: every item queries all the others. */
+typedef struct
+{
+  gsize items;
+  guint labels;
+  gsize k;
+  double precision_at_k; /* mean over all items of (same-label items in the top k) / k */
+  double map_at_k;       /* mean average precision at k, over items whose label has others */
+  double recall_at_k;    /* mean of (same-label items in the top k) / (other items of the label) */
+  double *label_precision; /* (labels): precision at k of the items of each label */
+  gsize *label_items;      /* (labels): items per label */
+} LkEvalResult;
+
+/* @vectors (n, dim) unit length, @labels (n) in 0..n_labels-1.
+ * Returns: (transfer full) */
+LkEvalResult *lk_eval_leave_one_out (const float *vectors, gsize n, int dim, const guint *labels,
+                                     guint n_labels, gsize k);
+void lk_eval_result_free (LkEvalResult *result);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkEvalResult, lk_eval_result_free)
+
+typedef enum
+{
+  LK_BAND_RED,
+  LK_BAND_YELLOW,
+  LK_BAND_GREEN,
+} LkBand;
+
+typedef struct
+{
+  int green_min;  /* percent from which a match is green (70) */
+  int yellow_min; /* percent from which a match is yellow (40); below is red */
+} LkBands;
+
+LkBands lk_bands_default (void);
+/* round (100 × max (0, cosine)) */
+int lk_score_percent (float cosine);
+LkBand lk_score_band (int percent, const LkBands *bands);
+/* "green", "yellow", "red" */
+const char *lk_band_to_string (LkBand band);
+
+G_END_DECLS

@@ -1,0 +1,448 @@
+/* lk-model.c: loading feature networks and running them.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#define G_LOG_DOMAIN "lk-model"
+
+#include "lk-model-private.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _LkModel
+{
+  gint ref_count;
+  char *path;
+  const LkNetClass *klass;
+  void *net;
+  LkNormalization norm;
+
+  GMutex sha_lock;
+  char *sha256; /* computed on first use */
+};
+
+struct _LkModelState
+{
+  LkModel *model;
+  LkStateParams params;
+  NnPool *pool;
+  float *arena; /* every buffer and the scratch, one allocation */
+  float *buf[LK_EXEC_MAX_BUFFERS];
+  float *scratch;
+};
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The plan-or-run walker                                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+static void
+need (LkExec *e, int buf, gsize floats)
+{
+  e->need[buf] = MAX (e->need[buf], floats);
+}
+
+void
+lk_exec_conv (LkExec *e, const NnConv *conv, int out_buf, int out_offset, int in_buf, int res_buf,
+              int B, int *H, int *W, gboolean relu)
+{
+  int Ho = nn_conv_out_size (*H, conv->k, conv->stride, conv->pad);
+  int Wo = nn_conv_out_size (*W, conv->k, conv->stride, conv->pad);
+  gsize out_plane = (gsize) B * Ho * Wo;
+
+  g_assert (out_buf != in_buf);
+  if (e->planning)
+    {
+      need (e, in_buf, (gsize) conv->c_in * B * *H * *W);
+      need (e, out_buf, (gsize) (out_offset + conv->c_out) * out_plane);
+      e->scratch_need =
+        MAX (e->scratch_need, nn_conv_scratch_floats (conv, B, *H, *W, e->n_threads));
+    }
+  else
+    {
+      float *out = e->buf[out_buf] + (gsize) out_offset * out_plane;
+      const float *res = res_buf >= 0 ? e->buf[res_buf] : NULL;
+      nn_conv2d_forward (out, e->buf[in_buf], res, conv, B, *H, *W, relu, -1, e->pool, e->scratch);
+    }
+  *H = Ho;
+  *W = Wo;
+}
+
+void
+lk_exec_maxpool (LkExec *e, int out_buf, int in_buf, int C, int B, int *H, int *W, int k,
+                 int stride, int pad, gboolean ceil_mode)
+{
+  int Ho = nn_pool_out_size (*H, k, stride, pad, ceil_mode);
+  int Wo = nn_pool_out_size (*W, k, stride, pad, ceil_mode);
+
+  if (e->planning)
+    {
+      need (e, in_buf, (gsize) C * B * *H * *W);
+      need (e, out_buf, (gsize) C * B * Ho * Wo);
+    }
+  else
+    nn_maxpool2d_forward (e->buf[out_buf], e->buf[in_buf], C * B, *H, *W, k, stride, pad, ceil_mode,
+                          e->pool);
+  *H = Ho;
+  *W = Wo;
+}
+
+void
+lk_exec_global_avgpool (LkExec *e, float *out, int in_buf, int C, int B, int H, int W)
+{
+  if (e->planning)
+    need (e, in_buf, (gsize) C * B * H * W);
+  else
+    nn_global_avgpool_forward (out, e->buf[in_buf], B, C, H, W);
+}
+
+gboolean
+lk_exec_check (LkExec *e, GError **error)
+{
+  if (e->planning)
+    return TRUE;
+  return !g_cancellable_set_error_if_cancelled (e->cancellable, error);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Weights                                                                                         */
+/* ---------------------------------------------------------------------------------------------- */
+
+gboolean
+lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *prefix, const char *bn,
+              int c_in, int c_out, int k, int stride, int pad, GError **error)
+{
+  const gint64 wshape[4] = { c_out, c_in, k, k };
+  const gint64 vshape[1] = { c_out };
+  g_autofree char *wname = g_strconcat (prefix, ".weight", NULL);
+  g_autofree float *weight = lk_safetensors_read_f32 (st, wname, 4, wshape, error);
+  g_autofree float *bias = NULL;
+
+  if (!weight)
+    return FALSE;
+  if (bn)
+    {
+      static const char *const parts[] = { "weight", "bias", "running_mean", "running_var" };
+      g_autofree float *p[4] = { NULL };
+      for (int i = 0; i < 4; i++)
+        {
+          g_autofree char *name = g_strconcat (bn, ".", parts[i], NULL);
+          if (!(p[i] = lk_safetensors_read_f32 (st, name, 1, vshape, error)))
+            return FALSE;
+        }
+      bias = g_new0 (float, c_out);
+      /* torchvision's BatchNorm2d default eps */
+      nn_fold_batchnorm (weight, bias, p[0], p[1], p[2], p[3], c_out, c_in * k * k, 1e-5f);
+    }
+  else
+    {
+      g_autofree char *bname = g_strconcat (prefix, ".bias", NULL);
+      if (!(bias = lk_safetensors_read_f32 (st, bname, 1, vshape, error)))
+        return FALSE;
+    }
+
+  if (!nn_conv_init (conv, c_in, c_out, k, stride, pad, weight, bias))
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: out of memory for %s",
+                   lk_safetensors_get_name (st), wname);
+      return FALSE;
+    }
+  g_ptr_array_add (owned, g_steal_pointer (&weight));
+  g_ptr_array_add (owned, g_steal_pointer (&bias));
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* LkModel                                                                                         */
+/* ---------------------------------------------------------------------------------------------- */
+
+LkModel *
+lk_model_new_from_file (const char *path, GError **error)
+{
+  g_autoptr (LkSafetensors) st = lk_safetensors_open (path, error);
+  const LkNetClass *klass = NULL;
+  void *net;
+
+  if (!st)
+    return NULL;
+  if (lk_resnet_detect (st))
+    net = lk_resnet_load (st, &klass, error);
+  else if (lk_squeezenet_detect (st))
+    net = lk_squeezenet_load (st, &klass, error);
+  else
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s: not a network Lookalike runs: expected the torchvision tensor names of "
+                   "ResNet-18/34/50/101/152 (conv1.weight, layer1.0.conv1.weight, …) or "
+                   "SqueezeNet 1.1 (features.0.weight, features.3.squeeze.weight, …)",
+                   lk_safetensors_get_name (st));
+      return NULL;
+    }
+  if (!net)
+    return NULL;
+
+  LkModel *model = g_new0 (LkModel, 1);
+  model->ref_count = 1;
+  model->path = g_strdup (path);
+  model->klass = klass;
+  model->net = net;
+  model->norm = lk_normalization_imagenet ();
+  g_mutex_init (&model->sha_lock);
+  return model;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static char *
+find_weights_in (const char *dir)
+{
+  static const char *const preferred[] = { "resnet50", "resnet18", "squeezenet1_1", "" };
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (!d)
+    return NULL;
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_suffix (name, ".safetensors"))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (gsize p = 0; p < G_N_ELEMENTS (preferred); p++)
+    for (guint i = 0; i < names->len; i++)
+      if (g_str_has_prefix (names->pdata[i], preferred[p]))
+        return g_build_filename (dir, names->pdata[i], NULL);
+  return NULL;
+}
+
+char *
+lk_model_find_default_weights (void)
+{
+  const char *env = g_getenv ("LOOKALIKE_WEIGHTS");
+  const char *const *system = g_get_system_data_dirs ();
+  g_autofree char *user = g_build_filename (g_get_user_data_dir (), "lookalike", "models", NULL);
+  char *found;
+
+  if (env && *env)
+    return g_strdup (env);
+  if ((found = find_weights_in (user)))
+    return found;
+  for (gsize i = 0; system[i]; i++)
+    {
+      g_autofree char *dir = g_build_filename (system[i], "lookalike", "models", NULL);
+      if ((found = find_weights_in (dir)))
+        return found;
+    }
+  return NULL;
+}
+
+LkModel *
+lk_model_ref (LkModel *model)
+{
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+void
+lk_model_unref (LkModel *model)
+{
+  if (!model || !g_atomic_int_dec_and_test (&model->ref_count))
+    return;
+  model->klass->free (model->net);
+  g_mutex_clear (&model->sha_lock);
+  g_free (model->sha256);
+  g_free (model->path);
+  g_free (model);
+}
+
+const char *
+lk_model_get_name (LkModel *model)
+{
+  return model->klass->name;
+}
+
+int
+lk_model_get_dim (LkModel *model)
+{
+  return model->klass->dim;
+}
+
+LkNormalization
+lk_model_get_normalization (LkModel *model)
+{
+  return model->norm;
+}
+
+const char *
+lk_model_get_weights_sha256 (LkModel *model)
+{
+  g_mutex_lock (&model->sha_lock);
+  if (!model->sha256)
+    {
+      g_autoptr (GMappedFile) file = g_mapped_file_new (model->path, FALSE, NULL);
+      g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      if (file)
+        {
+          g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (file),
+                             (gssize) g_mapped_file_get_length (file));
+          model->sha256 = g_strdup (g_checksum_get_string (sum));
+        }
+      else
+        model->sha256 = g_strdup (""); /* deleted since loading: no identity to offer */
+    }
+  g_mutex_unlock (&model->sha_lock);
+  return model->sha256;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* LkModelState                                                                                    */
+/* ---------------------------------------------------------------------------------------------- */
+
+LkStateParams
+lk_state_default_params (void)
+{
+  return (LkStateParams){
+    .n_threads = 0,
+    .max_batch = 16,
+    .input_size = 224,
+  };
+}
+
+LkModelState *
+lk_model_state_new (LkModel *model, const LkStateParams *params, GError **error)
+{
+  LkStateParams p = params ? *params : lk_state_default_params ();
+  LkExec plan = { .planning = TRUE };
+  gsize total;
+
+  if (p.n_threads <= 0)
+    p.n_threads = lk_runtime_get_n_cores ();
+  if (p.input_size < LK_MODEL_MIN_INPUT_SIZE || p.input_size > LK_MODEL_MAX_INPUT_SIZE)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                   "input size %d is outside the supported %d–%d pixels", p.input_size,
+                   LK_MODEL_MIN_INPUT_SIZE, LK_MODEL_MAX_INPUT_SIZE);
+      return NULL;
+    }
+  if (p.max_batch < 1 || p.max_batch > 1024)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                   "batch size %d is outside the supported 1–1024", p.max_batch);
+      return NULL;
+    }
+
+  /* Activation sizes grow with the batch; scratch can peak at a smaller batch, where the
+   * convolutions split channels instead of columns. Plan every batch size up to the largest. */
+  plan.n_threads = p.n_threads;
+  for (int B = 1; B <= p.max_batch; B++)
+    {
+      plan.need[LK_EXEC_INPUT] =
+        MAX (plan.need[LK_EXEC_INPUT], (gsize) 3 * B * p.input_size * p.input_size);
+      model->klass->forward (model->net, &plan, B, p.input_size, NULL, NULL);
+    }
+  total = plan.scratch_need;
+  for (int i = 0; i < LK_EXEC_MAX_BUFFERS; i++)
+    total += plan.need[i];
+
+  g_autoptr (LkModelState) state = g_new0 (LkModelState, 1);
+  state->model = lk_model_ref (model);
+  state->params = p;
+  state->arena = g_try_malloc (total * sizeof (float) + 64);
+  if (!state->arena)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
+                   "not enough memory for %s at batch %d, %d pixels (%.0f MiB)",
+                   lk_model_get_name (model), p.max_batch, p.input_size,
+                   total * sizeof (float) / 1048576.0);
+      return NULL;
+    }
+  float *cursor = state->arena;
+  for (int i = 0; i < LK_EXEC_MAX_BUFFERS; i++)
+    {
+      state->buf[i] = plan.need[i] ? cursor : NULL;
+      cursor += plan.need[i];
+    }
+  state->scratch = cursor;
+
+  nn_blas_init ();
+  state->pool = nn_pool_new (p.n_threads);
+  if (!state->pool)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "could not start %d worker threads",
+                   p.n_threads);
+      return NULL;
+    }
+  return g_steal_pointer (&state);
+}
+
+void
+lk_model_state_free (LkModelState *state)
+{
+  if (!state)
+    return;
+  nn_pool_free (state->pool);
+  g_free (state->arena);
+  if (state->model)
+    lk_model_unref (state->model);
+  g_free (state);
+}
+
+LkModel *
+lk_model_state_get_model (LkModelState *state)
+{
+  return state->model;
+}
+
+int
+lk_model_state_get_input_size (LkModelState *state)
+{
+  return state->params.input_size;
+}
+
+int
+lk_model_state_get_max_batch (LkModelState *state)
+{
+  return state->params.max_batch;
+}
+
+gboolean
+lk_model_state_forward (LkModelState *state, const float *input, int batch, float *out,
+                        GCancellable *cancellable, GError **error)
+{
+  int S = state->params.input_size;
+  LkExec run = {
+    .n_threads = state->params.n_threads,
+    .scratch = state->scratch,
+    .pool = state->pool,
+    .cancellable = cancellable,
+  };
+
+  if (batch < 1 || batch > state->params.max_batch)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                   "batch of %d images, this state takes 1–%d", batch, state->params.max_batch);
+      return FALSE;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  memcpy (run.buf, state->buf, sizeof run.buf);
+  nn_bchw_to_cbhw (run.buf[LK_EXEC_INPUT], input, batch, 3, S, S);
+  return state->model->klass->forward (state->model->net, &run, batch, S, out, error);
+}
+
+gboolean
+lk_model_state_prepare_input (LkModelState *state, const LkImage *image, LkPreprocess mode,
+                              float *out, GError **error)
+{
+  g_autoptr (LkImage) resampled = NULL;
+  LkNormalization norm = lk_model_get_normalization (state->model);
+
+  resampled = lk_image_resample (image, mode, state->params.input_size, error);
+  if (!resampled)
+    return FALSE;
+  lk_image_to_tensor (resampled, &norm, out);
+  return TRUE;
+}

@@ -1,0 +1,66 @@
+/* nn-private.h: helpers shared by the kernels of this folder.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "nn.h"
+
+#include <stdint.h>
+
+/* Hot loops are compiled for several instruction sets and picked at load time (GNU ifunc), so one
+ * binary runs anywhere and still uses AVX-512 where the CPU has it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) \
+  && !defined(NN_NO_CLONES)
+#define NN_SIMD_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#else
+#define NN_SIMD_CLONES
+#endif
+
+static inline int
+nn_min (int a, int b)
+{
+  return a < b ? a : b;
+}
+
+static inline int
+nn_max (int a, int b)
+{
+  return a > b ? a : b;
+}
+
+static inline int
+nn_ceil_div (int a, int b)
+{
+  return (a + b - 1) / b;
+}
+
+static inline int
+nn_round_up (int a, int multiple)
+{
+  return nn_ceil_div (a, multiple) * multiple;
+}
+
+/* Winograd F(4×4, 3×3) on tiles of 6×6 inputs / 4×4 outputs (nn-winograd.c). */
+enum
+{
+  NN_WINO_TILE = 4,
+  NN_WINO_ALPHA = 6,
+  NN_WINO_POINTS = 36,
+};
+
+bool nn_winograd_supported (const NnConv *conv);
+void nn_winograd_transform_weights (float *u,            /* (36, OC, C) */
+                                    const float *weight, /* (OC, C, 3, 3) */
+                                    int OC, int C);
+size_t nn_winograd_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads);
+void nn_winograd_forward (float *out,            /* (OC, B, Ho, Wo) */
+                          const float *inp,      /* (C, B, H, W) */
+                          const float *residual, /* (OC, B, Ho, Wo) or NULL */
+                          const NnConv *conv, int B, int H, int W, bool relu, NnPool *pool,
+                          float *scratch);
+
+/* Bias, residual and ReLU on @n outputs of one channel. */
+NN_SIMD_CLONES void
+nn_epilogue_row (float *out, const float *residual, float bias, bool relu, size_t n);

@@ -1,0 +1,152 @@
+/* nn.h: neural-network kernels in plain C on top of cblas.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * This folder includes nothing above it: no GLib, no engine headers.
+ *
+ * Activation layout is (C, B, H, W): channel-major across the batch. A convolution over a whole
+ * batch is then one GEMM with B·H·W columns, concatenating channels is placing the second tensor
+ * after the first, and a (C, B, H, W) tensor for B = 1 is the same bytes as PyTorch's (1, C, H, W).
+ *
+ * Conventions (llm.c): outputs first, then inputs, then weights, then dimensions, then the
+ * execution context; a shape comment on every tensor pointer. Every fast kernel has a naive
+ * reference kernel beside it (suffix _ref) that the tests compare it against.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Worker threads                                                                                  */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A fixed set of threads that run the tasks of one parallel loop at a time. The calling thread is
+ * one of the workers, so a pool of 1 runs everything inline. Idle workers spin briefly, then
+ * sleep. OpenBLAS must be single-threaded while kernels run on a pool (nn_blas_init). */
+typedef struct NnPool NnPool;
+
+typedef void (*NnTaskFunc) (void *ctx, int task, int thread);
+
+/* Returns NULL when a thread cannot be created. */
+NnPool *nn_pool_new (int n_threads);
+void nn_pool_free (NnPool *pool);
+int nn_pool_get_n_threads (const NnPool *pool);
+/* Runs func (ctx, task, thread) for task in [0, n_tasks), thread in [0, n_threads); returns when
+ * all are done. pool may be NULL (runs inline). Not reentrant. */
+void nn_pool_run (NnPool *pool, int n_tasks, NnTaskFunc func, void *ctx);
+
+/* Sets OpenBLAS to one thread: parallelism comes from NnPool, never from both at once. */
+void nn_blas_init (void);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Convolution                                                                                     */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef enum
+{
+  NN_CONV_ALGO_GEMM,     /* im2col (skipped for 1×1 stride 1) + sgemm */
+  NN_CONV_ALGO_WINOGRAD, /* F(4×4, 3×3) Winograd: 36 sgemms on transformed tiles */
+} NnConvAlgo;
+
+typedef struct
+{
+  int c_in, c_out; /* channels */
+  int k;           /* square kernel side */
+  int stride, pad; /* same in both directions */
+  /* borrowed */
+  const float *weight; /* (c_out, c_in, k, k) */
+  const float *bias;   /* (c_out), or NULL */
+  /* owned */
+  float *wino_weight; /* (36, c_out, c_in) transformed weights, NULL unless Winograd-capable */
+} NnConv;
+
+int nn_conv_out_size (int in, int k, int stride, int pad);
+
+/* Fills @conv; computes Winograd weights when the shape allows it (3×3, stride 1). Returns false
+ * when out of memory. */
+bool nn_conv_init (NnConv *conv, int c_in, int c_out, int k, int stride, int pad,
+                   const float *weight, const float *bias);
+void nn_conv_clear (NnConv *conv);
+
+/* The algorithm nn_conv2d_forward uses for this input shape. */
+NnConvAlgo nn_conv_pick_algo (const NnConv *conv, int B, int H, int W);
+
+/* Scratch floats that nn_conv2d_forward needs for this input shape with n_threads threads. */
+size_t nn_conv_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads);
+
+/* out = act (conv (inp) + bias + residual). residual may be NULL; act is ReLU when relu is set.
+ * out must not alias inp; it may alias residual. algo forces an algorithm (-1 = pick). */
+void nn_conv2d_forward (float *out,            /* (c_out, B, Ho, Wo) */
+                        const float *inp,      /* (c_in, B, H, W) */
+                        const float *residual, /* (c_out, B, Ho, Wo) or NULL */
+                        const NnConv *conv, int B, int H, int W, bool relu, int algo, NnPool *pool,
+                        float *scratch);
+
+/* Direct seven-loop convolution, double accumulation: the reference. */
+void nn_conv2d_forward_ref (float *out,          /* (OC, B, Ho, Wo) */
+                            const float *inp,    /* (C, B, H, W) */
+                            const float *weight, /* (OC, C, K, K) */
+                            const float *bias,   /* (OC) or NULL */
+                            int B, int C, int H, int W, int OC, int K, int stride, int pad);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Pooling, activations, tensor plumbing                                                           */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* PyTorch's output size for pooling, including ceil_mode's rule that the last window must start
+ * inside the input or its left padding. */
+int nn_pool_out_size (int in, int k, int stride, int pad, bool ceil_mode);
+
+/* Max pooling over P = C·B planes; padding never wins (it is -inf). */
+void nn_maxpool2d_forward (float *out,       /* (P, Ho, Wo) */
+                           const float *inp, /* (P, H, W) */
+                           int P, int H, int W, int k, int stride, int pad, bool ceil_mode,
+                           NnPool *pool);
+void nn_maxpool2d_forward_ref (float *out,       /* (P, Ho, Wo) */
+                               const float *inp, /* (P, H, W) */
+                               int P, int H, int W, int k, int stride, int pad, bool ceil_mode);
+
+/* Average pooling (count_include_pad = true, as PyTorch's default). */
+void nn_avgpool2d_forward_ref (float *out,       /* (P, Ho, Wo) */
+                               const float *inp, /* (P, H, W) */
+                               int P, int H, int W, int k, int stride, int pad, bool ceil_mode);
+
+/* Global average pool and transpose to the batch-major layout callers expect. */
+void nn_global_avgpool_forward (float *out,       /* (B, C) */
+                                const float *inp, /* (C, B, H, W) */
+                                int B, int C, int H, int W);
+
+void nn_relu_forward (float *out,       /* (N) */
+                      const float *inp, /* (N) */
+                      size_t N);
+void nn_add_forward (float *out,     /* (N) */
+                     const float *a, /* (N) */
+                     const float *b, /* (N) */
+                     size_t N);
+
+/* Concatenates along channels: out = [a; b]. In the (C, B, H, W) layout this is two copies; the
+ * networks avoid even that by writing both halves in place. */
+void nn_concat_forward (float *out,     /* (Ca + Cb, B, H, W) */
+                        const float *a, /* (Ca, B, H, W) */
+                        const float *b, /* (Cb, B, H, W) */
+                        int Ca, int Cb, int B, int H, int W);
+
+/* (B, C, H, W) <-> (C, B, H, W) */
+void nn_bchw_to_cbhw (float *out,       /* (C, B, H, W) */
+                      const float *inp, /* (B, C, H, W) */
+                      int B, int C, int H, int W);
+void nn_cbhw_to_bchw (float *out,       /* (B, C, H, W) */
+                      const float *inp, /* (C, B, H, W) */
+                      int B, int C, int H, int W);
+
+/* Folds an eval-mode BatchNorm into the preceding convolution, in place:
+ * w[o] *= gamma[o] / sqrt (var[o] + eps); bias[o] = beta[o] + (bias[o] - mean[o]) · that scale. */
+void nn_fold_batchnorm (float *weight,      /* (OC, fan_in) */
+                        float *bias,        /* (OC), may hold a conv bias or zeros */
+                        const float *gamma, /* (OC) */
+                        const float *beta,  /* (OC) */
+                        const float *mean,  /* (OC) */
+                        const float *var,   /* (OC) */
+                        int OC, int fan_in, float eps);

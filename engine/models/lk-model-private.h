@@ -22,10 +22,25 @@ enum
   LK_EXEC_INPUT = 0, /* buffer 0 always holds the (3, B, S, S) input */
 };
 
+/* Per-layer timings, accumulated over forward passes (bench-forward --profile). */
+typedef struct
+{
+  guint n_steps;
+  struct
+  {
+    char what[96]; /* "conv 3x3/1 64->64 56x56 winograd" */
+    double seconds;
+    double macs; /* multiply-adds of the direct method */
+    guint calls;
+  } step[256];
+} LkProfile;
+
 typedef struct
 {
   gboolean planning;
   int n_threads;
+  LkProfile *profile; /* NULL unless profiling */
+  guint step;         /* index of the current layer while profiling */
 
   /* planning: floats each buffer and the scratch must hold */
   gsize need[LK_EXEC_MAX_BUFFERS];
@@ -71,5 +86,8 @@ void *lk_squeezenet_load (LkSafetensors *st, const LkNetClass **klass, GError **
 gboolean
 lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *prefix, const char *bn,
               int c_in, int c_out, int k, int stride, int pad, GError **error);
+
+/* Starts accumulating per-layer timings into @profile (NULL stops). */
+void lk_model_state_set_profile (LkModelState *state, LkProfile *profile);
 
 G_END_DECLS

@@ -30,11 +30,30 @@ struct _LkModelState
   float *arena; /* every buffer and the scratch, one allocation */
   float *buf[LK_EXEC_MAX_BUFFERS];
   float *scratch;
+  LkProfile *profile; /* borrowed, NULL unless profiling */
 };
 
 /* ---------------------------------------------------------------------------------------------- */
 /* The plan-or-run walker                                                                          */
 /* ---------------------------------------------------------------------------------------------- */
+
+static void
+profile_step (LkExec *e, const char *what, gint64 usec, double macs)
+{
+  LkProfile *p = e->profile;
+  guint i = e->step++;
+
+  if (i >= G_N_ELEMENTS (p->step))
+    return;
+  if (i >= p->n_steps)
+    {
+      g_strlcpy (p->step[i].what, what, sizeof p->step[i].what);
+      p->n_steps = i + 1;
+    }
+  p->step[i].seconds += usec / 1e6;
+  p->step[i].macs += macs;
+  p->step[i].calls++;
+}
 
 static void
 need (LkExec *e, int buf, gsize floats)
@@ -62,7 +81,17 @@ lk_exec_conv (LkExec *e, const NnConv *conv, int out_buf, int out_offset, int in
     {
       float *out = e->buf[out_buf] + (gsize) out_offset * out_plane;
       const float *res = res_buf >= 0 ? e->buf[res_buf] : NULL;
+      gint64 start = e->profile ? g_get_monotonic_time () : 0;
       nn_conv2d_forward (out, e->buf[in_buf], res, conv, B, *H, *W, relu, -1, e->pool, e->scratch);
+      if (e->profile)
+        {
+          NnConvAlgo algo = nn_conv_pick_algo (conv, B, *H, *W);
+          g_autofree char *what = g_strdup_printf (
+            "conv %dx%d/%d %4d->%-4d %3dx%-3d %s", conv->k, conv->k, conv->stride, conv->c_in,
+            conv->c_out, *H, *W, algo == NN_CONV_ALGO_WINOGRAD ? "winograd" : "gemm");
+          profile_step (e, what, g_get_monotonic_time () - start,
+                        (double) conv->c_out * conv->c_in * conv->k * conv->k * out_plane);
+        }
     }
   *H = Ho;
   *W = Wo;
@@ -81,8 +110,13 @@ lk_exec_maxpool (LkExec *e, int out_buf, int in_buf, int C, int B, int *H, int *
       need (e, out_buf, (gsize) C * B * Ho * Wo);
     }
   else
-    nn_maxpool2d_forward (e->buf[out_buf], e->buf[in_buf], C * B, *H, *W, k, stride, pad, ceil_mode,
-                          e->pool);
+    {
+      gint64 start = e->profile ? g_get_monotonic_time () : 0;
+      nn_maxpool2d_forward (e->buf[out_buf], e->buf[in_buf], C * B, *H, *W, k, stride, pad,
+                            ceil_mode, e->pool);
+      if (e->profile)
+        profile_step (e, "maxpool", g_get_monotonic_time () - start, 0);
+    }
   *H = Ho;
   *W = Wo;
 }
@@ -390,6 +424,12 @@ lk_model_state_free (LkModelState *state)
   g_free (state);
 }
 
+void
+lk_model_state_set_profile (LkModelState *state, LkProfile *profile)
+{
+  state->profile = profile;
+}
+
 LkModel *
 lk_model_state_get_model (LkModelState *state)
 {
@@ -415,6 +455,7 @@ lk_model_state_forward (LkModelState *state, const float *input, int batch, floa
   int S = state->params.input_size;
   LkExec run = {
     .n_threads = state->params.n_threads,
+    .profile = state->profile,
     .scratch = state->scratch,
     .pool = state->pool,
     .cancellable = cancellable,

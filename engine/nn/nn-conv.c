@@ -334,9 +334,15 @@ gemm_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads)
 size_t
 nn_conv_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads)
 {
-  if (nn_conv_pick_algo (conv, B, H, W) == NN_CONV_ALGO_WINOGRAD)
-    return nn_winograd_scratch_floats (conv, B, H, W, n_threads);
-  return gemm_scratch_floats (conv, B, H, W, n_threads);
+  size_t n = gemm_scratch_floats (conv, B, H, W, n_threads);
+
+  /* enough for either algorithm, so that forcing one is always safe */
+  if (conv->wino_weight)
+    {
+      size_t wino = nn_winograd_scratch_floats (conv, B, H, W, n_threads);
+      n = wino > n ? wino : n;
+    }
+  return n;
 }
 
 void

@@ -80,19 +80,21 @@ typedef struct
   bool relu;
   int r0, rows;   /* the block: tile rows [r0, r0 + rows) of B·th */
   int tb;         /* tiles in the block: rows · tw */
+  size_t ld;      /* row stride of V and M: tb rounded up to a multiple of 16 */
   int c_per_task; /* phase 1 */
   int o_per_task; /* phase 3 */
-  float *v;       /* (36, C, tb) */
-  float *m;       /* (36, OC, tb) */
+  float *v;       /* (36, C, ld) */
+  float *m;       /* (36, OC, ld) */
   float *temp;    /* per thread: temp_floats */
   size_t temp_floats;
 } WinoJob;
 
-/* Per-thread transform buffers: the input side needs 52·tw + 8 floats, the output side 28·tw. */
+/* Per-thread transform buffers for a block of @tb tiles in @rows tile rows: the input side needs
+ * 46·tb + 2·rows floats (staged rows, six phases, 36 half-transformed rows), the output side 32·tb. */
 static size_t
-temp_floats_for (int tw)
+temp_floats_for (int tb, int rows)
 {
-  return (size_t) 52 * tw + 16;
+  return (size_t) 46 * tb + 2 * (size_t) rows + 64;
 }
 
 /* Bᵀ x for six rows x0..x5 of length n, into y0..y5 (rows of a 6-row array with stride ys). */
@@ -116,64 +118,83 @@ input_rows (float *restrict y, size_t ys, const float *restrict x, size_t xs, in
     }
 }
 
-/* Splits a padded input row into its six tile phases: q[j][t] = row[4t + j]. */
+/* q[j][t] = stage[4t + j] for j < 4 (rows of q with stride qs): the first four phases of every
+ * tile, over all n tiles of the block at once. */
 NN_SIMD_CLONES static void
-deinterleave_row (float *restrict q, size_t qs, const float *restrict row, int tw)
+deinterleave4 (float *restrict q, size_t qs, const float *restrict stage, int n)
 {
-  for (int t = 0; t < tw; t++)
+  float *q0 = q, *q1 = q + qs, *q2 = q + 2 * qs, *q3 = q + 3 * qs;
+
+  for (int t = 0; t < n; t++)
     {
-      q[0 * qs + t] = row[4 * t + 0];
-      q[1 * qs + t] = row[4 * t + 1];
-      q[2 * qs + t] = row[4 * t + 2];
-      q[3 * qs + t] = row[4 * t + 3];
-      q[4 * qs + t] = row[4 * t + 4];
-      q[5 * qs + t] = row[4 * t + 5];
+      q0[t] = stage[4 * t + 0];
+      q1[t] = stage[4 * t + 1];
+      q2[t] = stage[4 * t + 2];
+      q3[t] = stage[4 * t + 3];
     }
 }
 
+/* Copies input row @iy of @plane, columns [x0, x0 + n), zero outside the image. */
 static void
-input_transform_row (const WinoJob *job, int c, int r, float *temp)
+padded_row (float *dst, const float *plane, int H, int W, int iy, int x0, int n)
+{
+  if (iy < 0 || iy >= H)
+    {
+      memset (dst, 0, sizeof (float) * (size_t) n);
+      return;
+    }
+  int lo = nn_min (n, nn_max (0, -x0)), hi = nn_max (lo, nn_min (n, W - x0));
+  memset (dst, 0, sizeof (float) * (size_t) lo);
+  memcpy (dst + lo, plane + (size_t) iy * W + x0 + lo, sizeof (float) * (size_t) (hi - lo));
+  memset (dst + hi, 0, sizeof (float) * (size_t) (n - hi));
+}
+
+/* Bᵀ d B for every tile of the block in channel @c, into V[ξ][c][t].
+ *
+ * The tiles of the block are numbered t = (r - r0)·tw + tx. For each of the six input rows i of a
+ * tile row, the rows of all tile rows are staged back to back, 4·tw columns each, so that phase j of
+ * tile t is stage[4t + j] for j < 4: one linear deinterleave over the whole block. Phases 4 and 5
+ * are phases 0 and 1 of the next tile, except for the last tile of each row, whose two extra
+ * columns are staged separately. Every loop then runs over the block's tb tiles, not over one row's
+ * few. */
+static void
+input_transform (const WinoJob *job, int c, float *temp)
 {
   const NnConv *conv = job->conv;
-  int tw = job->tw, W = job->W, H = job->H;
-  int b = r / job->th, ty = r % job->th;
-  const float *plane = job->inp + ((size_t) c * job->B + b) * H * W;
-  int xlen = 4 * tw + 2;
-  float *row = temp;               /* (xlen): one zero-padded input row */
-  float *ph = row + xlen + 6;      /* (6, tw): its six tile phases */
-  float *q = ph + 6 * (size_t) tw; /* (6 rows i, 6 frequencies k, tw): q[(i·6 + k)·tw + t] */
-  float *y = q + 36 * (size_t) tw; /* (6, tw) */
-  int x0 = -conv->pad;
-  int lo = nn_max (0, -x0), hi = nn_max (lo, nn_min (xlen, W - x0));
+  int tw = job->tw, tb = job->tb, W = job->W, H = job->H;
+  size_t n = (size_t) tb;
+  float *stage = temp;                       /* (rows, 4·tw) */
+  float *extra = stage + 4 * n;              /* (rows, 2) */
+  float *q = extra + 2 * (size_t) job->rows; /* (6, tb): the six phases */
+  float *h = q + 6 * n;                      /* (6 rows i, 6 frequencies k, tb) */
 
-  /* horizontal: Bᵀ along x for each of the six input rows of the tile row */
   for (int i = 0; i < 6; i++)
     {
-      int iy = ty * 4 - conv->pad + i;
-      float *qi = q + (size_t) i * 6 * tw;
-      if (iy < 0 || iy >= H)
+      for (int r = 0; r < job->rows; r++)
         {
-          memset (qi, 0, sizeof (float) * 6 * (size_t) tw);
-          continue;
+          int row = job->r0 + r, b = row / job->th, ty = row % job->th;
+          const float *plane = job->inp + ((size_t) c * job->B + b) * H * W;
+          int iy = ty * 4 - conv->pad + i;
+          padded_row (stage + (size_t) r * 4 * tw, plane, H, W, iy, -conv->pad, 4 * tw);
+          padded_row (extra + 2 * r, plane, H, W, iy, 4 * tw - conv->pad, 2);
         }
-      memset (row, 0, sizeof (float) * (size_t) lo);
-      memcpy (row + lo, plane + (size_t) iy * W + x0 + lo, sizeof (float) * (size_t) (hi - lo));
-      memset (row + hi, 0, sizeof (float) * (size_t) (xlen - hi));
-      deinterleave_row (ph, (size_t) tw, row, tw);
-      input_rows (qi, (size_t) tw, ph, (size_t) tw, tw);
+      deinterleave4 (q, n, stage, tb);
+      memcpy (q + 4 * n, q + 1, sizeof (float) * (n - 1));
+      memcpy (q + 5 * n, q + n + 1, sizeof (float) * (n - 1));
+      for (int r = 0; r < job->rows; r++)
+        {
+          size_t last = (size_t) r * tw + tw - 1;
+          q[4 * n + last] = extra[2 * r];
+          q[5 * n + last] = extra[2 * r + 1];
+        }
+      input_rows (h + (size_t) i * 6 * n, n, q, n, tb);
     }
 
-  /* vertical: Bᵀ along y for each horizontal frequency k, into V[ξ = i·6 + k] */
-  size_t ld = (size_t) job->tb;
-  size_t vplane = (size_t) conv->c_in * ld;
-  float *dst = job->v + (size_t) c * ld + (size_t) (r - job->r0) * tw;
+  /* vertical: Bᵀ along y for each horizontal frequency k, straight into V[ξ = i·6 + k] */
+  size_t vplane = (size_t) conv->c_in * job->ld;
+  float *dst = job->v + (size_t) c * job->ld;
   for (int k = 0; k < 6; k++)
-    {
-      input_rows (y, (size_t) tw, q + (size_t) k * tw, 6 * (size_t) tw, tw);
-      for (int i = 0; i < 6; i++)
-        memcpy (dst + (size_t) (i * 6 + k) * vplane, y + (size_t) i * tw,
-                sizeof (float) * (size_t) tw);
-    }
+    input_rows (dst + (size_t) k * vplane, 6 * vplane, h + (size_t) k * n, 6 * n, tb);
 }
 
 /* Aᵀ x for six rows x0..x5 of length n, into four rows y0..y3. */
@@ -195,64 +216,72 @@ output_rows (float *restrict y, size_t ys, const float *restrict x, size_t xs, i
     }
 }
 
-/* out[4t + j] = act (y[j][t] + bias + res[4t + j]) for the first n outputs of a row. */
+/* stage[4t + j] = y[j][t] */
 NN_SIMD_CLONES static void
-store_row (float *restrict out, const float *restrict y, size_t ys, const float *res, float bias,
-           bool relu, int tw, int n)
+interleave4 (float *restrict stage, const float *restrict y, size_t ys, int n)
 {
-  float row[4 * 128];
-  int done = 0;
+  const float *y0 = y, *y1 = y + ys, *y2 = y + 2 * ys, *y3 = y + 3 * ys;
 
-  for (int t0 = 0; t0 < tw; t0 += 128)
+  for (int t = 0; t < n; t++)
     {
-      int cnt = nn_min (128, tw - t0);
-      for (int t = 0; t < cnt; t++)
-        {
-          row[4 * t + 0] = y[0 * ys + t0 + t];
-          row[4 * t + 1] = y[1 * ys + t0 + t];
-          row[4 * t + 2] = y[2 * ys + t0 + t];
-          row[4 * t + 3] = y[3 * ys + t0 + t];
-        }
-      int len = nn_min (4 * cnt, n - done);
-      float *o = out + done;
-      const float *rs = res ? res + done : NULL;
-      for (int x = 0; x < len; x++)
-        {
-          float v = row[x] + bias + (rs ? rs[x] : 0.0f);
-          o[x] = relu && v < 0.0f ? 0.0f : v;
-        }
-      done += len;
+      stage[4 * t + 0] = y0[t];
+      stage[4 * t + 1] = y1[t];
+      stage[4 * t + 2] = y2[t];
+      stage[4 * t + 3] = y3[t];
     }
 }
 
+/* out[x] = act (row[x] + bias + res[x]) */
+NN_SIMD_CLONES static void
+store_row (float *restrict out, const float *restrict row, const float *res, float bias, bool relu,
+           int n)
+{
+  if (res)
+    for (int x = 0; x < n; x++)
+      {
+        float v = row[x] + bias + res[x];
+        out[x] = relu && v < 0.0f ? 0.0f : v;
+      }
+  else
+    for (int x = 0; x < n; x++)
+      {
+        float v = row[x] + bias;
+        out[x] = relu && v < 0.0f ? 0.0f : v;
+      }
+}
+
+/* Aᵀ m A for every tile of the block in output channel @o, plus bias, residual and ReLU. */
 static void
-output_transform_row (const WinoJob *job, int o, int r, float *temp)
+output_transform (const WinoJob *job, int o, float *temp)
 {
   const NnConv *conv = job->conv;
-  int tw = job->tw;
-  int b = r / job->th, ty = r % job->th;
-  size_t ld = (size_t) job->tb;
-  size_t mplane = (size_t) conv->c_out * ld;
-  const float *src = job->m + (size_t) o * ld + (size_t) (r - job->r0) * tw;
-  float *w = temp;                 /* (4 rows i, 6 frequencies k, tw): w[(i·6 + k)·tw] */
-  float *y = w + 24 * (size_t) tw; /* (4, tw) */
+  int tw = job->tw, tb = job->tb;
+  size_t n = (size_t) tb;
+  size_t mplane = (size_t) conv->c_out * job->ld;
+  const float *src = job->m + (size_t) o * job->ld;
+  float *w = temp;          /* (4 rows i, 6 frequencies k, tb) */
+  float *y = w + 24 * n;    /* (4, tb) */
+  float *stage = y + 4 * n; /* (rows, 4·tw) */
   float bias = conv->bias ? conv->bias[o] : 0.0f;
   size_t out_plane = (size_t) job->Ho * job->Wo;
-  float *dst = job->out + ((size_t) o * job->B + b) * out_plane;
-  const float *res = job->residual ? job->residual + ((size_t) o * job->B + b) * out_plane : NULL;
 
-  /* vertical: Aᵀ along the first frequency for each k */
+  /* vertical: Aᵀ along the first frequency, for each horizontal frequency k */
   for (int k = 0; k < 6; k++)
-    output_rows (w + (size_t) k * tw, 6 * (size_t) tw, src + (size_t) k * mplane, 6 * mplane, tw);
-  /* horizontal, then store the (up to) four output rows */
+    output_rows (w + (size_t) k * n, 6 * n, src + (size_t) k * mplane, 6 * mplane, tb);
   for (int i = 0; i < 4; i++)
     {
-      int oy = ty * 4 + i;
-      if (oy >= job->Ho)
-        break;
-      output_rows (y, (size_t) tw, w + (size_t) i * 6 * tw, (size_t) tw, tw);
-      store_row (dst + (size_t) oy * job->Wo, y, (size_t) tw,
-                 res ? res + (size_t) oy * job->Wo : NULL, bias, job->relu, tw, job->Wo);
+      /* horizontal, then the four outputs of each tile back into image order */
+      output_rows (y, n, w + (size_t) i * 6 * n, n, tb);
+      interleave4 (stage, y, n, tb);
+      for (int r = 0; r < job->rows; r++)
+        {
+          int row = job->r0 + r, b = row / job->th, oy = (row % job->th) * 4 + i;
+          if (oy >= job->Ho)
+            continue;
+          size_t at = ((size_t) o * job->B + b) * out_plane + (size_t) oy * job->Wo;
+          store_row (job->out + at, stage + (size_t) r * 4 * tw,
+                     job->residual ? job->residual + at : NULL, bias, job->relu, job->Wo);
+        }
     }
 }
 
@@ -264,8 +293,7 @@ input_task (void *ctx, int task, int thread)
   int c0 = task * job->c_per_task, c1 = nn_min (job->conv->c_in, c0 + job->c_per_task);
 
   for (int c = c0; c < c1; c++)
-    for (int r = job->r0; r < job->r0 + job->rows; r++)
-      input_transform_row (job, c, r, temp);
+    input_transform (job, c, temp);
 }
 
 static void
@@ -273,7 +301,7 @@ gemm_task (void *ctx, int xi, int thread)
 {
   const WinoJob *job = ctx;
   const NnConv *conv = job->conv;
-  size_t ld = (size_t) job->tb;
+  size_t ld = job->ld;
 
   (void) thread;
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, conv->c_out, job->tb, conv->c_in, 1.0f,
@@ -290,8 +318,7 @@ output_task (void *ctx, int task, int thread)
   int o0 = task * job->o_per_task, o1 = nn_min (job->conv->c_out, o0 + job->o_per_task);
 
   for (int o = o0; o < o1; o++)
-    for (int r = job->r0; r < job->r0 + job->rows; r++)
-      output_transform_row (job, o, r, temp);
+    output_transform (job, o, temp);
 }
 
 /* Tile rows per block. */
@@ -308,10 +335,10 @@ nn_winograd_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threa
   int Ho = nn_conv_out_size (H, 3, 1, conv->pad), Wo = nn_conv_out_size (W, 3, 1, conv->pad);
   int th = nn_ceil_div (Ho, NN_WINO_TILE), tw = nn_ceil_div (Wo, NN_WINO_TILE);
   int rows = block_rows (conv, tw, B * th);
-  size_t tb = (size_t) rows * tw;
+  size_t ld = (size_t) nn_round_up (rows * tw, 16);
 
-  return NN_WINO_POINTS * (size_t) (conv->c_in + conv->c_out) * tb
-         + (size_t) n_threads * temp_floats_for (tw);
+  return NN_WINO_POINTS * (size_t) (conv->c_in + conv->c_out) * ld
+         + (size_t) n_threads * temp_floats_for (rows * tw, rows);
 }
 
 void
@@ -336,11 +363,11 @@ nn_winograd_forward (float *out, const float *inp, const float *residual, const 
 
   int total_rows = B * job.th;
   int rows = block_rows (conv, job.tw, total_rows);
-  size_t max_tb = (size_t) rows * job.tw;
+  size_t max_ld = (size_t) nn_round_up (rows * job.tw, 16);
   job.v = scratch;
-  job.m = scratch + NN_WINO_POINTS * (size_t) conv->c_in * max_tb;
-  job.temp = job.m + NN_WINO_POINTS * (size_t) conv->c_out * max_tb;
-  job.temp_floats = temp_floats_for (job.tw);
+  job.m = scratch + NN_WINO_POINTS * (size_t) conv->c_in * max_ld;
+  job.temp = job.m + NN_WINO_POINTS * (size_t) conv->c_out * max_ld;
+  job.temp_floats = temp_floats_for (rows * job.tw, rows);
   job.c_per_task = nn_max (1, nn_ceil_div (conv->c_in, 8 * n_threads));
   job.o_per_task = nn_max (1, nn_ceil_div (conv->c_out, 8 * n_threads));
 
@@ -349,6 +376,7 @@ nn_winograd_forward (float *out, const float *inp, const float *residual, const 
       job.r0 = r0;
       job.rows = nn_min (rows, total_rows - r0);
       job.tb = job.rows * job.tw;
+      job.ld = (size_t) nn_round_up (job.tb, 16);
       nn_pool_run (pool, nn_ceil_div (conv->c_in, job.c_per_task), input_task, &job);
       nn_pool_run (pool, NN_WINO_POINTS, gemm_task, &job);
       nn_pool_run (pool, nn_ceil_div (conv->c_out, job.o_per_task), output_task, &job);

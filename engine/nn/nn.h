@@ -73,7 +73,8 @@ void nn_conv_clear (NnConv *conv);
 /* The algorithm nn_conv2d_forward uses for this input shape. */
 NnConvAlgo nn_conv_pick_algo (const NnConv *conv, int B, int H, int W);
 
-/* Scratch floats that nn_conv2d_forward needs for this input shape with n_threads threads. */
+/* Scratch floats that nn_conv2d_forward needs for this input shape with n_threads threads, with
+ * whichever algorithm it picks or is told to use. */
 size_t nn_conv_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads);
 
 /* out = act (conv (inp) + bias + residual). residual may be NULL; act is ReLU when relu is set.

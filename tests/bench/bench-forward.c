@@ -3,11 +3,13 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * bench-forward WEIGHTS BATCH THREADS SECONDS [SIZE]
+ * bench-forward WEIGHTS BATCH THREADS SECONDS [SIZE] [--profile]
  * Runs the network on random inputs for about SECONDS after a warm-up and prints one JSON object:
  * {"model": ..., "batch": ..., "threads": ..., "images_per_s": ..., "blas": ...}
+ * With --profile, first a table of where the time goes, layer by layer.
  */
 #include "lookalike.h"
+#include "models/lk-model-private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,8 @@ main (int argc, char **argv)
     }
   int batch = atoi (argv[2]), threads = atoi (argv[3]);
   double seconds = g_ascii_strtod (argv[4], NULL);
-  int size = argc > 5 ? atoi (argv[5]) : 224;
+  int size = argc > 5 && argv[5][0] != '-' ? atoi (argv[5]) : 224;
+  gboolean profiling = g_str_equal (argv[argc - 1], "--profile");
   g_autoptr (LkModel) model = lk_model_new_from_file (argv[1], &error);
   if (!model)
     {
@@ -49,6 +52,8 @@ main (int argc, char **argv)
 
   for (int i = 0; i < 2; i++)
     lk_model_state_forward (state, x, batch, out, NULL, NULL);
+  g_autofree LkProfile *profile = profiling ? g_new0 (LkProfile, 1) : NULL;
+  lk_model_state_set_profile (state, profile);
   long images = 0;
   gint64 start = g_get_monotonic_time ();
   gint64 end = start + (gint64) (seconds * G_USEC_PER_SEC);
@@ -60,6 +65,18 @@ main (int argc, char **argv)
     }
   while ((now = g_get_monotonic_time ()) < end);
 
+  if (profile)
+    {
+      double total = 0;
+      for (guint i = 0; i < profile->n_steps; i++)
+        total += profile->step[i].seconds;
+      for (guint i = 0; i < profile->n_steps; i++)
+        printf ("%3u %-44s %7.3f ms %5.1f%% %6.1f GFLOP/s\n", i, profile->step[i].what,
+                1e3 * profile->step[i].seconds / profile->step[i].calls,
+                100 * profile->step[i].seconds / total,
+                2 * profile->step[i].macs / profile->step[i].seconds / 1e9);
+      printf ("layers: %.3f ms per forward pass\n", 1e3 * total / profile->step[0].calls);
+    }
   printf ("{\"model\": \"%s\", \"batch\": %d, \"threads\": %d, \"images_per_s\": %.3f, "
           "\"blas\": \"%s\"}\n",
           lk_model_get_name (model), batch, threads, images / ((now - start) / 1e6),

@@ -70,13 +70,6 @@ check_conv (const ConvCase *tc, int algo, int n_threads, double tolerance)
     nn_relu_forward (expected, expected, n_out);
 
   size_t scratch_n = nn_conv_scratch_floats (&conv, tc->B, tc->H, tc->W, n_threads);
-  if (algo == NN_CONV_ALGO_GEMM && (int) nn_conv_pick_algo (&conv, tc->B, tc->H, tc->W) != algo)
-    {
-      /* the scratch query follows the picked algorithm: ask for the forced one too */
-      NnConv plain = conv;
-      plain.wino_weight = NULL;
-      scratch_n = MAX (scratch_n, nn_conv_scratch_floats (&plain, tc->B, tc->H, tc->W, n_threads));
-    }
   g_autofree float *scratch = g_new (float, scratch_n + 1);
   nn_conv2d_forward (got, inp, residual, &conv, tc->B, tc->H, tc->W, tc->relu, algo, pool, scratch);
 

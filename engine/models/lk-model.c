@@ -86,9 +86,12 @@ lk_exec_conv (LkExec *e, const NnConv *conv, int out_buf, int out_offset, int in
       if (e->profile)
         {
           NnConvAlgo algo = nn_conv_pick_algo (conv, B, *H, *W);
-          g_autofree char *what = g_strdup_printf (
-            "conv %dx%d/%d %4d->%-4d %3dx%-3d %s", conv->k, conv->k, conv->stride, conv->c_in,
-            conv->c_out, *H, *W, algo == NN_CONV_ALGO_WINOGRAD ? "winograd" : "gemm");
+          g_autofree char *what =
+            g_strdup_printf ("conv %dx%d/%d %4d->%-4d %3dx%-3d %s", conv->k, conv->k, conv->stride,
+                             conv->c_in, conv->c_out, *H, *W,
+                             algo == NN_CONV_ALGO_WINOGRAD      ? "winograd 4x4"
+                             : algo == NN_CONV_ALGO_WINOGRAD_F2 ? "winograd 2x2"
+                                                                : "gemm");
           profile_step (e, what, g_get_monotonic_time () - start,
                         (double) conv->c_out * conv->c_in * conv->k * conv->k * out_plane);
         }

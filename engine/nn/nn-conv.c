@@ -43,34 +43,73 @@ nn_conv_init (NnConv *conv, int c_in, int c_out, int k, int stride, int pad, con
     .weight = weight,
     .bias = bias,
   };
-  if (nn_winograd_supported (conv))
+  if (!nn_winograd_supported (conv))
+    return true;
+
+  bool packed = nn_gemm_packed_available ();
+  size_t plane = (size_t) c_out * c_in;
+  for (int v = 0; v < NN_WINO_N_VARIANTS; v++)
     {
-      conv->wino_weight = malloc (sizeof (float) * NN_WINO_POINTS * (size_t) c_out * c_in);
-      if (!conv->wino_weight)
+      int points = nn_winograd_points (v);
+      float *u = malloc (sizeof (float) * points * plane);
+      if (!u)
         return false;
-      nn_winograd_transform_weights (conv->wino_weight, weight, c_out, c_in);
+      nn_winograd_transform_weights (u, weight, c_out, c_in, v);
+      if (!packed)
+        {
+          conv->wino[v] = u;
+          continue;
+        }
+      /* the products run on nn_gemm_packed: pack each point's (c_out, c_in) matrix once */
+      size_t size = nn_pack_a_floats (c_out, c_in);
+      conv->wino[v] = malloc (sizeof (float) * points * size);
+      if (conv->wino[v])
+        for (int xi = 0; xi < points; xi++)
+          nn_pack_a (conv->wino[v] + xi * size, u + xi * plane, c_out, c_in);
+      free (u);
+      if (!conv->wino[v])
+        return false;
     }
+  conv->wino_packed = packed;
   return true;
 }
 
 void
 nn_conv_clear (NnConv *conv)
 {
-  free (conv->wino_weight);
-  conv->wino_weight = NULL;
+  for (int v = 0; v < NN_WINO_N_VARIANTS; v++)
+    {
+      free (conv->wino[v]);
+      conv->wino[v] = NULL;
+    }
+  conv->wino_packed = false;
+}
+
+/* Vector work of an algorithm, in multiplications per (input, output) channel pair: per output
+ * (or per tile) count, rounded up to whole 16-wide vectors as the GEMMs see them. */
+static long
+vector_work (long columns, int multiplications)
+{
+  return (long) nn_round_up ((int) columns, 16) * multiplications;
 }
 
 NnConvAlgo
 nn_conv_pick_algo (const NnConv *conv, int B, int H, int W)
 {
-  if (!conv->wino_weight)
+  if (!conv->wino[NN_WINO_F4] || !conv->wino[NN_WINO_F2])
     return NN_CONV_ALGO_GEMM;
-  /* Winograd needs enough tiles for its 36 small GEMMs to run efficiently; a 7×7 map at batch 1
-   * has four. */
+
   int Ho = nn_conv_out_size (H, conv->k, conv->stride, conv->pad);
   int Wo = nn_conv_out_size (W, conv->k, conv->stride, conv->pad);
-  long tiles = (long) B * nn_ceil_div (Ho, NN_WINO_TILE) * nn_ceil_div (Wo, NN_WINO_TILE);
-  return tiles >= 16 ? NN_CONV_ALGO_WINOGRAD : NN_CONV_ALGO_GEMM;
+  long t4 = (long) B * nn_ceil_div (Ho, 4) * nn_ceil_div (Wo, 4);
+  long t2 = (long) B * nn_ceil_div (Ho, 2) * nn_ceil_div (Wo, 2);
+  long direct = vector_work ((long) B * Ho * Wo, 9);
+  long f4 = vector_work (t4, 36), f2 = vector_work (t2, 16);
+
+  /* on a tie, the more accurate method: direct, then F(2×2), then F(4×4) */
+  if (direct <= f2 && direct <= f4)
+    return NN_CONV_ALGO_GEMM;
+  return f2 <= f4 ? NN_CONV_ALGO_WINOGRAD_F2 : NN_CONV_ALGO_WINOGRAD;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -289,7 +328,7 @@ plan_gemm (GemmJob *job, int n_threads)
   if (n_threads > 1 && chunk < MIN_SPLIT_COLUMNS && job->conv->c_out >= 32 * n_threads)
     {
       job->chunk = 0;
-      job->m_per_task = nn_round_up (nn_ceil_div (job->conv->c_out, 2 * n_threads), 8);
+      job->m_per_task = nn_round_up (nn_ceil_div (job->conv->c_out, n_threads), 8);
       job->c_per_task = nn_max (1, nn_ceil_div (job->conv->c_in, 4 * n_threads));
     }
   else if (job->chunk > (int) job->N)
@@ -336,12 +375,13 @@ nn_conv_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads)
 {
   size_t n = gemm_scratch_floats (conv, B, H, W, n_threads);
 
-  /* enough for either algorithm, so that forcing one is always safe */
-  if (conv->wino_weight)
-    {
-      size_t wino = nn_winograd_scratch_floats (conv, B, H, W, n_threads);
-      n = wino > n ? wino : n;
-    }
+  /* enough for every algorithm, so that forcing one is always safe */
+  for (int v = 0; v < NN_WINO_N_VARIANTS; v++)
+    if (conv->wino[v])
+      {
+        size_t wino = nn_winograd_scratch_floats (conv, B, H, W, n_threads, v);
+        n = wino > n ? wino : n;
+      }
   return n;
 }
 
@@ -354,10 +394,14 @@ nn_conv2d_forward (float *out, const float *inp, const float *residual, const Nn
 
   if (algo < 0)
     algo = (int) nn_conv_pick_algo (conv, B, H, W);
-  if (algo == NN_CONV_ALGO_WINOGRAD && conv->wino_weight)
+  if (algo == NN_CONV_ALGO_WINOGRAD || algo == NN_CONV_ALGO_WINOGRAD_F2)
     {
-      nn_winograd_forward (out, inp, residual, conv, B, H, W, relu, pool, scratch);
-      return;
+      NnWinoVariant v = algo == NN_CONV_ALGO_WINOGRAD ? NN_WINO_F4 : NN_WINO_F2;
+      if (conv->wino[v])
+        {
+          nn_winograd_forward (out, inp, residual, conv, B, H, W, relu, v, pool, scratch);
+          return;
+        }
     }
 
   init_gemm_job (&job, out, inp, residual, conv, B, H, W, relu);

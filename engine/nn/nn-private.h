@@ -42,24 +42,21 @@ nn_round_up (int a, int multiple)
   return nn_ceil_div (a, multiple) * multiple;
 }
 
-/* Winograd F(4×4, 3×3) on tiles of 6×6 inputs / 4×4 outputs (nn-winograd.c). */
-enum
-{
-  NN_WINO_TILE = 4,
-  NN_WINO_ALPHA = 6,
-  NN_WINO_POINTS = 36,
-};
-
+/* Winograd F(m×m, 3×3) (nn-winograd.c) */
 bool nn_winograd_supported (const NnConv *conv);
-void nn_winograd_transform_weights (float *u,            /* (36, OC, C) */
+/* outputs per tile side (m) and number of points (α² = (m + 2)²) of a variant */
+int nn_winograd_tile (NnWinoVariant v);
+int nn_winograd_points (NnWinoVariant v);
+void nn_winograd_transform_weights (float *u,            /* (P, OC, C) */
                                     const float *weight, /* (OC, C, 3, 3) */
-                                    int OC, int C);
-size_t nn_winograd_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads);
+                                    int OC, int C, NnWinoVariant v);
+size_t nn_winograd_scratch_floats (const NnConv *conv, int B, int H, int W, int n_threads,
+                                   NnWinoVariant v);
 void nn_winograd_forward (float *out,            /* (OC, B, Ho, Wo) */
                           const float *inp,      /* (C, B, H, W) */
                           const float *residual, /* (OC, B, Ho, Wo) or NULL */
-                          const NnConv *conv, int B, int H, int W, bool relu, NnPool *pool,
-                          float *scratch);
+                          const NnConv *conv, int B, int H, int W, bool relu, NnWinoVariant v,
+                          NnPool *pool, float *scratch);
 
 /* Bias, residual and ReLU on @n outputs of one channel. */
 NN_SIMD_CLONES void

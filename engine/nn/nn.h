@@ -40,15 +40,52 @@ void nn_pool_run (NnPool *pool, int n_tasks, NnTaskFunc func, void *ctx);
 /* Sets OpenBLAS to one thread: parallelism comes from NnPool, never from both at once. */
 void nn_blas_init (void);
 
+/* Use the portable kernels even where AVX-512 ones exist (tests run both). Affects convolutions
+ * initialised afterwards. */
+void nn_set_generic_kernels (bool generic);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* GEMM against weights packed once                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+enum
+{
+  NN_PACK_ROWS = 8,
+};
+
+/* Whether nn_gemm_packed has its AVX-512 kernels on this CPU (and they are not switched off). */
+bool nn_gemm_packed_available (void);
+/* Floats of nn_pack_a's output. */
+size_t nn_pack_a_floats (int M, int K);
+/* Packs A for nn_gemm_packed: panels of 8 rows, (ceil (M / 8), K, 8), zero-padded. */
+void nn_pack_a (float *packed,  /* (ceil (M / 8), K, 8) */
+                const float *a, /* (M, K) */
+                int M, int K);
+/* c = A · b, A packed by nn_pack_a. */
+void nn_gemm_packed (float *c,                        /* (M, N), row stride ldc */
+                     size_t ldc, const float *packed, /* (ceil (M / 8), K, 8) */
+                     const float *b,                  /* (K, N), row stride ldb */
+                     size_t ldb, int M, int N, int K);
+void nn_gemm_packed_ref (float *c, size_t ldc, const float *packed, const float *b, size_t ldb,
+                         int M, int N, int K);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Convolution                                                                                     */
 /* ---------------------------------------------------------------------------------------------- */
 
 typedef enum
 {
-  NN_CONV_ALGO_GEMM,     /* im2col (skipped for 1×1 stride 1) + sgemm */
-  NN_CONV_ALGO_WINOGRAD, /* F(4×4, 3×3) Winograd: 36 sgemms on transformed tiles */
+  NN_CONV_ALGO_GEMM,        /* im2col (skipped for 1×1 stride 1) + sgemm */
+  NN_CONV_ALGO_WINOGRAD,    /* F(4×4, 3×3) Winograd: 36 GEMMs on transformed tiles */
+  NN_CONV_ALGO_WINOGRAD_F2, /* F(2×2, 3×3) Winograd: 16 GEMMs, four times the tiles */
 } NnConvAlgo;
+
+typedef enum
+{
+  NN_WINO_F2,
+  NN_WINO_F4,
+  NN_WINO_N_VARIANTS,
+} NnWinoVariant;
 
 typedef struct
 {
@@ -58,19 +95,22 @@ typedef struct
   /* borrowed */
   const float *weight; /* (c_out, c_in, k, k) */
   const float *bias;   /* (c_out), or NULL */
-  /* owned */
-  float *wino_weight; /* (36, c_out, c_in) transformed weights, NULL unless Winograd-capable */
+  /* owned: Winograd-transformed weights per variant, NULL unless 3×3 stride 1. Plain they are
+   * (P, c_out, c_in); when wino_packed, P × nn_pack_a's (ceil (c_out / 8), c_in, 8). */
+  float *wino[NN_WINO_N_VARIANTS];
+  bool wino_packed;
 } NnConv;
 
 int nn_conv_out_size (int in, int k, int stride, int pad);
 
-/* Fills @conv; computes Winograd weights when the shape allows it (3×3, stride 1). Returns false
- * when out of memory. */
+/* Fills @conv; computes both variants' Winograd weights when the shape allows it (3×3, stride 1).
+ * Returns false when out of memory. */
 bool nn_conv_init (NnConv *conv, int c_in, int c_out, int k, int stride, int pad,
                    const float *weight, const float *bias);
 void nn_conv_clear (NnConv *conv);
 
-/* The algorithm nn_conv2d_forward uses for this input shape. */
+/* The algorithm nn_conv2d_forward uses for this input shape: the one with the least vector work,
+ * counting multiplications per tile (or output) and rounding tiles up to whole 16-wide vectors. */
 NnConvAlgo nn_conv_pick_algo (const NnConv *conv, int B, int H, int W);
 
 /* Scratch floats that nn_conv2d_forward needs for this input shape with n_threads threads, with

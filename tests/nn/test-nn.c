@@ -59,8 +59,8 @@ check_conv (const ConvCase *tc, int algo, int n_threads, double tolerance)
 
   g_assert_nonnull (pool);
   g_assert_true (nn_conv_init (&conv, tc->C, tc->OC, tc->K, tc->stride, tc->pad, weight, bias));
-  if (algo == NN_CONV_ALGO_WINOGRAD)
-    g_assert_nonnull (conv.wino_weight);
+  if (algo != NN_CONV_ALGO_GEMM)
+    g_assert_nonnull (conv.wino[algo == NN_CONV_ALGO_WINOGRAD ? NN_WINO_F4 : NN_WINO_F2]);
 
   nn_conv2d_forward_ref (expected, inp, weight, bias, tc->B, tc->C, tc->H, tc->W, tc->OC, tc->K,
                          tc->stride, tc->pad);
@@ -127,26 +127,96 @@ test_conv_gemm (void)
 static void
 test_conv_winograd (void)
 {
-  /* F(4×4, 3×3) rounds more than the direct method: its transforms scale values by up to 8 */
-  for (gsize i = 0; i < G_N_ELEMENTS (winograd_cases); i++)
-    for (int threads = 1; threads <= 3; threads++)
-      check_conv (&winograd_cases[i], NN_CONV_ALGO_WINOGRAD, threads, 5e-5);
+  /* Winograd rounds more than the direct method: F(4×4, 3×3)'s transforms scale values by up to 8.
+   * Both GEMM paths: the packed AVX-512 kernels (where the CPU has them) and OpenBLAS. */
+  for (int generic = 0; generic <= 1; generic++)
+    {
+      nn_set_generic_kernels (generic);
+      for (gsize i = 0; i < G_N_ELEMENTS (winograd_cases); i++)
+        for (int threads = 1; threads <= 3; threads++)
+          {
+            check_conv (&winograd_cases[i], NN_CONV_ALGO_WINOGRAD, threads, 5e-5);
+            check_conv (&winograd_cases[i], NN_CONV_ALGO_WINOGRAD_F2, threads, 2e-5);
+          }
+    }
+  nn_set_generic_kernels (false);
+}
+
+static void
+test_gemm_packed (void)
+{
+  /* every kernel shape and tail: rows around the 8/16 row blocks, columns around 16/32/48 */
+  static const int Ms[] = { 1, 2, 7, 8, 9, 15, 16, 17, 24, 40, 64 };
+  static const int Ns[] = { 1, 5, 16, 17, 31, 32, 33, 47, 48, 49, 100 };
+  static const int Ks[] = { 1, 3, 64 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (3);
+
+  if (!nn_gemm_packed_available ())
+    g_test_message ("no AVX-512 on this CPU: checking the portable kernel only");
+  for (gsize mi = 0; mi < G_N_ELEMENTS (Ms); mi++)
+    for (gsize ni = 0; ni < G_N_ELEMENTS (Ns); ni++)
+      for (gsize ki = 0; ki < G_N_ELEMENTS (Ks); ki++)
+        {
+          int M = Ms[mi], N = Ns[ni], K = Ks[ki];
+          size_t ldb = (size_t) N + 3, ldc = (size_t) N + 5; /* rows not packed tightly */
+          g_autofree float *a = random_tensor (rng, (size_t) M * K, 1.0f);
+          g_autofree float *b = random_tensor (rng, (size_t) K * ldb, 1.0f);
+          g_autofree float *packed = g_new (float, nn_pack_a_floats (M, K));
+          g_autofree float *expected = g_new0 (float, (size_t) M *ldc);
+          g_autofree float *got = g_new0 (float, (size_t) M *ldc);
+
+          /* the gaps between rows of c must stay untouched */
+          for (size_t i = 0; i < (size_t) M * ldc; i++)
+            expected[i] = got[i] = -7.0f;
+          nn_pack_a (packed, a, M, K);
+          for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++)
+              {
+                double acc = 0;
+                for (int k = 0; k < K; k++)
+                  acc += (double) a[(size_t) m * K + k] * b[(size_t) k * ldb + n];
+                expected[(size_t) m * ldc + n] = (float) acc;
+              }
+          nn_gemm_packed (got, ldc, packed, b, ldb, M, N, K);
+          for (size_t i = 0; i < (size_t) M * ldc; i++)
+            if (fabs ((double) got[i] - expected[i]) > 1e-4 * (1 + fabs ((double) expected[i])))
+              g_error ("gemm_packed M=%d N=%d K=%d: c[%zu] = %g, expected %g", M, N, K, i, got[i],
+                       expected[i]);
+          nn_gemm_packed_ref (got, ldc, packed, b, ldb, M, N, K);
+          for (size_t i = 0; i < (size_t) M * ldc; i++)
+            g_assert_cmpfloat (fabs ((double) got[i] - expected[i]), <=,
+                               1e-4 * (1 + fabs ((double) expected[i])));
+        }
 }
 
 static void
 test_conv_pick (void)
 {
-  g_autofree float *w = g_new0 (float, 64 * 64 * 9);
+  g_autofree float *w = g_new0 (float, 512 * 512 * 9);
   NnConv conv;
 
   g_assert_true (nn_conv_init (&conv, 64, 64, 3, 1, 1, w, NULL));
-  g_assert_nonnull (conv.wino_weight);
+  g_assert_nonnull (conv.wino[NN_WINO_F4]);
+  g_assert_nonnull (conv.wino[NN_WINO_F2]);
+  /* 56×56: 196 tiles of 4×4 fill vectors, F(4×4) does least work */
   g_assert_cmpint (nn_conv_pick_algo (&conv, 1, 56, 56), ==, NN_CONV_ALGO_WINOGRAD);
-  g_assert_cmpint (nn_conv_pick_algo (&conv, 1, 7, 7), ==, NN_CONV_ALGO_GEMM);
+  /* 14×14 at batch 1: 16 tiles of 4×4, one full vector */
+  g_assert_cmpint (nn_conv_pick_algo (&conv, 1, 14, 14), ==, NN_CONV_ALGO_WINOGRAD);
+  /* 7×7 at batch 1: 4 tiles of 4×4 but 16 of 2×2 */
+  g_assert_cmpint (nn_conv_pick_algo (&conv, 1, 7, 7), ==, NN_CONV_ALGO_WINOGRAD_F2);
+  g_assert_cmpint (nn_conv_pick_algo (&conv, 16, 7, 7), ==, NN_CONV_ALGO_WINOGRAD);
+  /* a 2×2 map: one tile either way, direct is cheapest */
+  g_assert_cmpint (nn_conv_pick_algo (&conv, 1, 2, 2), ==, NN_CONV_ALGO_GEMM);
   nn_conv_clear (&conv);
+  g_assert_null (conv.wino[NN_WINO_F4]);
 
   g_assert_true (nn_conv_init (&conv, 64, 64, 3, 2, 1, w, NULL));
-  g_assert_null (conv.wino_weight);
+  g_assert_null (conv.wino[NN_WINO_F4]);
+  g_assert_null (conv.wino[NN_WINO_F2]);
+  g_assert_cmpint (nn_conv_pick_algo (&conv, 8, 56, 56), ==, NN_CONV_ALGO_GEMM);
+  nn_conv_clear (&conv);
+
+  g_assert_true (nn_conv_init (&conv, 64, 64, 1, 1, 0, w, NULL));
   g_assert_cmpint (nn_conv_pick_algo (&conv, 8, 56, 56), ==, NN_CONV_ALGO_GEMM);
   nn_conv_clear (&conv);
 }
@@ -310,6 +380,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/conv/gemm-vs-reference", test_conv_gemm);
   g_test_add_func ("/nn/conv/winograd-vs-reference", test_conv_winograd);
   g_test_add_func ("/nn/conv/pick-algorithm", test_conv_pick);
+  g_test_add_func ("/nn/gemm-packed/vs-reference", test_gemm_packed);
   g_test_add_func ("/nn/maxpool/fast-vs-reference", test_maxpool);
   g_test_add_func ("/nn/maxpool/out-size", test_pool_out_size);
   g_test_add_func ("/nn/avgpool/reference", test_avgpool);

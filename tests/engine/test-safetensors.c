@@ -531,7 +531,11 @@ test_not_json (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
     {
-      g_test_message ("header %u: %s", i, headers[i]);
+      {
+        /* the headers are deliberately broken, some not even UTF-8: escape them for the log */
+        g_autofree char *shown = g_strescape (headers[i], NULL);
+        g_test_message ("header %u: %s", i, shown);
+      }
       expect_bad_header ("text.safetensors", headers[i], 4, NULL);
     }
 
@@ -706,7 +710,11 @@ test_bad_fields (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (headers); i++)
     {
-      g_test_message ("header %u: %s", i, headers[i]);
+      {
+        /* the headers are deliberately broken, some not even UTF-8: escape them for the log */
+        g_autofree char *shown = g_strescape (headers[i], NULL);
+        g_test_message ("header %u: %s", i, shown);
+      }
       expect_bad_header ("fields.safetensors", headers[i], 8, (const char *const[]){ "t.w", NULL });
     }
 

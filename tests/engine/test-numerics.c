@@ -5,7 +5,7 @@
  *
  * Layer one of the numerics tests (STYLE.md). tests/tools/make-reference.py writes random-init
  * torchvision ResNet-18 (F16), ResNet-50 (F32) and SqueezeNet 1.1 (BF16) with randomised BatchNorm
- * statistics, synthetic PNG images (four 224×224, one 173×173) and torchvision's features for
+ * statistics, synthetic PNG images (224×224, 173×173, 64×64, 512×512) and torchvision's features for
  * them. Here the same PNGs go through our decoder, normalisation and network, alone and batched,
  * on one and two threads, and every feature vector must match: cosine ≥ 0.99999 and
  * max |ours - torch| ≤ 1e-4 · max |torch|. When ../shared has the ImageNet SqueezeNet the same
@@ -26,8 +26,13 @@ static const struct
   const char *name;
   int size;
 } images[] = {
-  { "img-0", 224 }, { "img-1", 224 }, { "img-2", 224 }, { "img-3", 224 }, { "img-odd", 173 },
+  { "img-0", 224 },   { "img-1", 224 },  { "img-2", 224 },   { "img-3", 224 },
+  { "img-odd", 173 }, { "img-min", 64 }, { "img-max", 512 },
 };
+
+/* every input size the images come in: the extremes take other algorithms (a 2×2 last stage at 64
+ * pixels runs direct, 16×16 at 512 runs F(4×4) Winograd) */
+static const int sizes[] = { 64, 173, 224, 512 };
 
 static float *
 load_input (LkModelState *state, const char *image)
@@ -80,8 +85,9 @@ check_model (const char *weights, const char *key, const char *expect_name, int 
   g_assert_cmpint (lk_model_get_dim (model), ==, expect_dim);
 
   for (int threads = 1; threads <= 2; threads++)
-    for (int size = 173; size <= 224; size += 224 - 173)
+    for (gsize si = 0; si < G_N_ELEMENTS (sizes); si++)
       {
+        int size = sizes[si];
         LkStateParams params = { .n_threads = threads, .max_batch = 4, .input_size = size };
         g_autoptr (LkModelState) state = lk_model_state_new (model, &params, &error);
         g_autofree float *batch = g_new (float, 4 * 3 * size * size);

@@ -5,7 +5,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes into OUTDIR:
 
-  images/img-*.png      synthetic test images, four 224×224 and one 173×173 (odd size), lossless
+  images/img-*.png      synthetic test images, lossless: four 224×224, one 173×173 (odd size) and
+                        the extremes of the supported range, 64×64 and 512×512
   resnet18.safetensors  random-init torchvision ResNet-18, stored as F16
   resnet50.safetensors  random-init torchvision ResNet-50, stored as F32
   squeezenet1_1.safetensors  random-init torchvision SqueezeNet 1.1, stored as BF16
@@ -27,7 +28,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
 
-IMAGES = [("img-0", 224), ("img-1", 224), ("img-2", 224), ("img-3", 224), ("img-odd", 173)]
+IMAGES = [("img-0", 224), ("img-1", 224), ("img-2", 224), ("img-3", 224), ("img-odd", 173),
+          ("img-min", 64), ("img-max", 512)]
 
 
 def make_images(outdir):

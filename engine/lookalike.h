@@ -72,9 +72,28 @@ typedef struct
   guint64 max_pixels;    /* refuse images with more pixels than this (default 100 megapixels) */
   guint64 max_file_size; /* refuse files larger than this many bytes (default 512 MiB) */
   gboolean apply_orientation; /* honour EXIF orientation (default TRUE) */
+  /* Size hints: a JPEG much larger than needed may be decoded scaled down by 1/2, 1/4 or 1/8 (in
+   * the DCT domain, far cheaper than decoding it whole) as long as its shorter side stays at least
+   * min_short_side and its longer side at least min_long_side. 0 and 0 (default): full size. */
+  int min_short_side;
+  int min_long_side;
 } LkDecodeParams;
 
 LkDecodeParams lk_decode_default_params (void);
+
+typedef enum
+{
+  LK_SNIFF_NOT_IMAGE,   /* not an image format we know */
+  LK_SNIFF_IMAGE,       /* an image the decoder reads */
+  LK_SNIFF_UNSUPPORTED, /* an image format the decoder does not read (WebP, HEIC, TIFF, …) */
+} LkSniff;
+
+/* How many leading bytes lk_image_sniff wants (it works with fewer). */
+#define LK_SNIFF_BYTES 64
+
+/* What a file's first bytes say it is. @format (optional) receives a static name: "JPEG", "WebP".
+ * TGA has no signature: its files are recognised by the caller from their name. */
+LkSniff lk_image_sniff (const guint8 *head, gsize len, const char **format);
 
 /* Decodes JPEG (baseline, progressive), PNG (8/16-bit, grey, palette, alpha), BMP, GIF (first
  * frame), TGA, PSD, PNM and HDR. Errors are LK_ERROR_DECODE (or G_IO_ERROR for a file that cannot
@@ -105,6 +124,9 @@ typedef enum
 
 /* the best precision@10 on the 1,617 labelled product photos (README, "Preprocessing") */
 #define LK_PREPROCESS_DEFAULT LK_PREPROCESS_CENTER_CROP
+
+/* The hints that let the decoder scale a large JPEG down no further than @mode at @size needs. */
+void lk_decode_params_set_target (LkDecodeParams *params, LkPreprocess mode, int size);
 
 const char *lk_preprocess_to_string (LkPreprocess mode);
 gboolean lk_preprocess_from_string (const char *name, LkPreprocess *mode);
@@ -197,6 +219,138 @@ gboolean lk_model_state_prepare_input (LkModelState *state, const LkImage *image
                                        float *out, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Backends                                                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Each backend is a way of turning images into vectors; a catalog keeps one set of vectors per
+ * backend. */
+typedef enum
+{
+  LK_BACKEND_CNN,     /* "cnn": features of an ImageNet-pretrained CNN */
+  LK_BACKEND_CONV_AE, /* "conv-ae": a convolutional autoencoder trained on the catalog */
+  LK_BACKEND_MLP_AE,  /* "mlp-ae": CNN features compressed by an MLP autoencoder */
+} LkBackend;
+
+#define LK_N_BACKENDS 3
+
+const char *lk_backend_to_string (LkBackend backend);
+gboolean lk_backend_from_string (const char *name, LkBackend *backend);
+
+/* What made a backend's vectors: vectors made differently are never mixed. */
+typedef struct
+{
+  char *model;          /* "squeezenet1_1" */
+  char *weights_sha256; /* lower-case hex */
+  char *weights_path;   /* where the weights were when the catalog was indexed: a hint for searching */
+  int input_size;
+  LkPreprocess preprocess;
+  int dim;
+} LkModelIdentity;
+
+/* The identity of @model used at @input_size with @preprocess.
+ * Returns: (transfer full) */
+LkModelIdentity *lk_model_identity_new (LkModel *model, int input_size, LkPreprocess preprocess);
+LkModelIdentity *lk_model_identity_copy (const LkModelIdentity *identity);
+gboolean lk_model_identity_equal (const LkModelIdentity *a, const LkModelIdentity *b);
+void lk_model_identity_free (LkModelIdentity *identity);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkModelIdentity, lk_model_identity_free)
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Catalogs                                                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* One SQLite file per catalog: the images under a folder (the root), what is known about each
+ * (size, modification time, content hash, dimensions, or why it could not be read), and per
+ * backend the model identity and one vector per image. */
+typedef struct _LkCatalog LkCatalog;
+
+/* Where a catalog of @root lives when no file is named:
+ * $XDG_DATA_HOME/lookalike/catalogs/<folder name>-<hash of its absolute path>.db
+ * Returns: (transfer full) */
+char *lk_catalog_default_path (const char *root);
+
+/* Opens the catalog file at @path. With @root non-NULL, creates it for that folder if it does not
+ * exist, and otherwise checks that it indexes that folder; with @root NULL the file must exist.
+ * A file that is not a Lookalike catalog, is damaged or comes from a newer version is
+ * LK_ERROR_CORRUPT_INDEX ("catalog.db: not a Lookalike index").
+ * Returns: (transfer full) (nullable) */
+LkCatalog *lk_catalog_open (const char *path, const char *root, GError **error);
+void lk_catalog_close (LkCatalog *catalog);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkCatalog, lk_catalog_close)
+
+/* The catalog's folder, absolute. */
+const char *lk_catalog_get_root (LkCatalog *catalog);
+const char *lk_catalog_get_path (LkCatalog *catalog);
+
+/* Returns: (transfer full) (nullable) how @backend's vectors were made, NULL (and no error) when it
+ * has none yet. */
+LkModelIdentity *lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Indexing                                                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  guint64 done;             /* images handled in this run so far */
+  guint64 total;            /* images this run has to handle */
+  double images_per_second; /* over the run so far */
+  double eta_seconds;       /* estimated time left, -1 when unknown */
+} LkIndexProgress;
+
+/* Called from the indexing thread, at most a few times per second. */
+typedef void (*LkIndexProgressFunc) (const LkIndexProgress *progress, gpointer user_data);
+
+typedef struct
+{
+  int n_threads;           /* worker threads; 0 = every core */
+  int batch;               /* images per forward pass and per committed transaction (16) */
+  int input_size;          /* network input side (224) */
+  LkPreprocess preprocess; /* (LK_PREPROCESS_DEFAULT) */
+  LkDecodeParams decode;   /* limits (the size hints are set from input_size and preprocess) */
+} LkIndexParams;
+
+LkIndexParams lk_index_default_params (void);
+
+typedef struct
+{
+  char *path;   /* relative to the catalog root */
+  char *reason; /* "truncated JPEG" */
+} LkIndexFailure;
+
+typedef struct
+{
+  guint added;     /* new images */
+  guint updated;   /* changed images, and images whose vectors were made by another model */
+  guint removed;   /* images no longer in the folder */
+  guint renamed;   /* images moved or renamed: same content, vector kept */
+  guint unchanged; /* images left as they were */
+  GPtrArray *failures; /* (element-type LkIndexFailure): every image of the catalog that cannot
+                        * be read, by path */
+  double seconds;
+} LkIndexSummary;
+
+void lk_index_summary_free (LkIndexSummary *summary);
+/* "added 1,540, updated 3, removed 2, failed 2: a.jpg (truncated JPEG), b.png (…)"
+ * Returns: (transfer full) */
+char *lk_index_summary_to_string (const LkIndexSummary *summary, guint max_failures);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkIndexSummary, lk_index_summary_free)
+
+/* Brings @backend's vectors of @catalog up to date with its folder, embedding with @model: new and
+ * changed images are embedded, deleted ones removed, renamed ones keep their vector, the rest is
+ * left untouched; a different model identity replaces all of the backend's vectors. Work is
+ * committed a batch at a time, so cancelling (checked between batches) or killing the process
+ * loses at most the batch in flight, and the next run continues from there.
+ * @summary: (out) (optional) (transfer full) */
+gboolean lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
+                           const LkIndexParams *params, LkIndexProgressFunc progress,
+                           gpointer user_data, LkIndexSummary **summary,
+                           GCancellable *cancellable, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Similarity                                                                                      */
 /* ---------------------------------------------------------------------------------------------- */
 
@@ -235,6 +389,59 @@ LkEvalResult *lk_eval_leave_one_out (const float *vectors, gsize n, int dim, con
 void lk_eval_result_free (LkEvalResult *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkEvalResult, lk_eval_result_free)
+
+/* Worker threads that rank a matrix; one per thread that searches. */
+typedef struct _LkRanker LkRanker;
+
+/* Returns: (transfer full) a ranker with @n_threads threads (0 = every core) */
+LkRanker *lk_ranker_new (int n_threads);
+void lk_ranker_free (LkRanker *ranker);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkRanker, lk_ranker_free)
+
+/* lk_top_k on the ranker's threads: each scores its share of the rows with sgemv into its own
+ * top-k, and the shares are merged. Same result as lk_top_k. */
+gsize lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim,
+                       const float *query, gsize k, gssize exclude, LkMatch *out);
+
+/* Many queries at once (sgemm): @queries (nq, dim), @excludes (nq) or NULL, @out (nq, k),
+ * @found (nq) receives how many matches each query got. */
+void lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim,
+                           const float *queries, gsize nq, gsize k, const gssize *excludes,
+                           LkMatch *out, gsize *found);
+
+/* A catalog's vectors for one backend, loaded for searching: one contiguous (n, dim) float32
+ * matrix of unit-length rows, ordered by path (so that equal scores rank by path), centred on
+ * the catalog's mean vector first, with the paths and file details beside it. */
+typedef struct _LkSearchIndex LkSearchIndex;
+
+/* Returns: (transfer full) (nullable); LK_ERROR_FAILED when @backend has no vectors yet */
+LkSearchIndex *lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error);
+void lk_search_index_free (LkSearchIndex *index);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkSearchIndex, lk_search_index_free)
+
+gsize lk_search_index_get_n_items (LkSearchIndex *index);
+int lk_search_index_get_dim (LkSearchIndex *index);
+const LkModelIdentity *lk_search_index_get_identity (LkSearchIndex *index);
+/* Absolute path of @row. */
+const char *lk_search_index_get_path (LkSearchIndex *index, gsize row);
+/* Name of the folder holding @row: its label for evaluation. */
+const char *lk_search_index_get_label (LkSearchIndex *index, gsize row);
+/* Row of the indexed file at @path (absolute, or relative to the catalog root), or -1. */
+gssize lk_search_index_find (LkSearchIndex *index, const char *path);
+/* Whether the file of @row was deleted or changed since it was indexed. */
+gboolean lk_search_index_is_missing (LkSearchIndex *index, gsize row);
+/* Ranks the catalog against a raw feature vector (as the backend's model made it): centred and
+ * normalised like the catalog, then exact cosine top-k. Returns the number of matches. */
+gsize lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssize exclude,
+                             LkMatch *out);
+/* "More like this": ranks the catalog against one of its own rows, without re-extracting. */
+gsize lk_search_index_query_row (LkSearchIndex *index, gsize row, gsize k, gboolean exclude_self,
+                                 LkMatch *out);
+/* Leave-one-out retrieval quality, each item labelled with its folder's name.
+ * Returns: (transfer full) */
+LkEvalResult *lk_search_index_evaluate (LkSearchIndex *index, gsize k);
 
 typedef enum
 {

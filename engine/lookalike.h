@@ -182,6 +182,8 @@ const char *lk_model_get_name (LkModel *model);
 int lk_model_get_dim (LkModel *model);
 /* The input normalisation the weights expect. */
 LkNormalization lk_model_get_normalization (LkModel *model);
+/* The file the weights were loaded from. */
+const char *lk_model_get_path (LkModel *model);
 /* Lower-case hex SHA-256 of the weights file, computed on first use. */
 const char *lk_model_get_weights_sha256 (LkModel *model);
 
@@ -241,7 +243,8 @@ typedef struct
 {
   char *model;          /* "squeezenet1_1" */
   char *weights_sha256; /* lower-case hex */
-  char *weights_path;   /* where the weights were when the catalog was indexed: a hint for searching */
+  char
+    *weights_path; /* where the weights were when the catalog was indexed: a hint for searching */
   int input_size;
   LkPreprocess preprocess;
   int dim;
@@ -322,11 +325,11 @@ typedef struct
 
 typedef struct
 {
-  guint added;     /* new images */
-  guint updated;   /* changed images, and images whose vectors were made by another model */
-  guint removed;   /* images no longer in the folder */
-  guint renamed;   /* images moved or renamed: same content, vector kept */
-  guint unchanged; /* images left as they were */
+  guint added;         /* new images */
+  guint updated;       /* changed images, and images whose vectors were made by another model */
+  guint removed;       /* images no longer in the folder */
+  guint renamed;       /* images moved or renamed: same content, vector kept */
+  guint unchanged;     /* images left as they were */
   GPtrArray *failures; /* (element-type LkIndexFailure): every image of the catalog that cannot
                         * be read, by path */
   double seconds;
@@ -345,10 +348,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkIndexSummary, lk_index_summary_free)
  * committed a batch at a time, so cancelling (checked between batches) or killing the process
  * loses at most the batch in flight, and the next run continues from there.
  * @summary: (out) (optional) (transfer full) */
-gboolean lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
-                           const LkIndexParams *params, LkIndexProgressFunc progress,
-                           gpointer user_data, LkIndexSummary **summary,
-                           GCancellable *cancellable, GError **error);
+gboolean
+lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
+                  const LkIndexParams *params, LkIndexProgressFunc progress, gpointer user_data,
+                  LkIndexSummary **summary, GCancellable *cancellable, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Similarity                                                                                      */
@@ -401,14 +404,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkRanker, lk_ranker_free)
 
 /* lk_top_k on the ranker's threads: each scores its share of the rows with sgemv into its own
  * top-k, and the shares are merged. Same result as lk_top_k. */
-gsize lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim,
-                       const float *query, gsize k, gssize exclude, LkMatch *out);
+gsize lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *query,
+                       gsize k, gssize exclude, LkMatch *out);
 
 /* Many queries at once (sgemm): @queries (nq, dim), @excludes (nq) or NULL, @out (nq, k),
  * @found (nq) receives how many matches each query got. */
-void lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim,
-                           const float *queries, gsize nq, gsize k, const gssize *excludes,
-                           LkMatch *out, gsize *found);
+void
+lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *queries,
+                      gsize nq, gsize k, const gssize *excludes, LkMatch *out, gsize *found);
 
 /* A catalog's vectors for one backend, loaded for searching: one contiguous (n, dim) float32
  * matrix of unit-length rows, ordered by path (so that equal scores rank by path), centred on

@@ -88,3 +88,86 @@ lk_cli_resolve_weights (const char *given, GError **error)
        "models/download-weights.sh to install ResNet-50 (see models/README.md)"));
   return NULL;
 }
+
+gboolean
+lk_cli_parse_backend (const char *command, const char *name, LkBackend *backend)
+{
+  if (!name)
+    {
+      *backend = LK_BACKEND_CNN;
+      return TRUE;
+    }
+  if (lk_backend_from_string (name, backend))
+    return TRUE;
+  lk_cli_fail (_ ("%s: unknown backend “%s”: use cnn, conv-ae or mlp-ae"), command, name);
+  return FALSE;
+}
+
+static char *
+remembered_path_file (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "lookalike", "last-catalog", NULL);
+}
+
+char *
+lk_cli_catalog_path (const char *given, GError **error)
+{
+  g_autofree char *file = remembered_path_file ();
+  char *path = NULL;
+
+  if (given)
+    return g_strdup (given);
+  if (g_file_get_contents (file, &path, NULL, NULL))
+    {
+      g_strchomp (path);
+      if (*path)
+        return path;
+      g_free (path);
+    }
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _ ("no catalog: pass --index FILE, or index a folder first "
+                          "(lookalike-cli index FOLDER)"));
+  return NULL;
+}
+
+void
+lk_cli_remember_catalog (const char *path)
+{
+  g_autofree char *file = remembered_path_file ();
+  g_autofree char *dir = g_path_get_dirname (file);
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *content = g_strconcat (absolute, "\n", NULL);
+
+  /* a convenience: failing to remember is not worth failing the command */
+  if (g_mkdir_with_parents (dir, 0755) == 0)
+    g_file_set_contents (file, content, -1, NULL);
+}
+
+LkModel *
+lk_cli_load_model_for (const LkModelIdentity *identity, const char *given, const char *catalog_name,
+                       GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (LkModel) model = NULL;
+
+  if (given)
+    path = g_strdup (given);
+  else if (identity->weights_path && g_file_test (identity->weights_path, G_FILE_TEST_IS_REGULAR))
+    path = g_strdup (identity->weights_path);
+  else if (!(path = lk_cli_resolve_weights (NULL, error)))
+    return NULL;
+
+  if (!(model = lk_model_new_from_file (path, error)))
+    return NULL;
+  if (g_strcmp0 (lk_model_get_weights_sha256 (model), identity->weights_sha256) != 0)
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   _ ("%s was indexed with other weights (%s, sha256 %.12s…) than %s (%s, sha256 "
+                      "%.12s…): pass --weights with the file it was indexed with"),
+                   catalog_name, identity->model, identity->weights_sha256, shown,
+                   lk_model_get_name (model), lk_model_get_weights_sha256 (model));
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}

@@ -18,6 +18,9 @@ enum
 };
 
 int lk_cli_embed (int argc, char **argv);
+int lk_cli_index (int argc, char **argv);
+int lk_cli_search (int argc, char **argv);
+int lk_cli_eval (int argc, char **argv);
 
 /* Prints "lookalike-cli: MESSAGE" on stderr; returns LK_CLI_FAILED. */
 int lk_cli_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
@@ -32,5 +35,19 @@ void lk_cli_json_float (GString *out, float value);
 /* @given, or the default weights (lk_model_find_default_weights); NULL with an error that says how
  * to get weights when there are none. */
 char *lk_cli_resolve_weights (const char *given, GError **error);
+
+/* Parses --backend; NULL @name means "cnn". FALSE with a message on stderr when unknown. */
+gboolean lk_cli_parse_backend (const char *command, const char *name, LkBackend *backend);
+
+/* The catalog for search and eval: @given, else the one `lookalike-cli index` last wrote.
+ * NULL with an error saying what to do when there is none. */
+char *lk_cli_catalog_path (const char *given, GError **error);
+/* Remembers @path as the catalog that search and eval use by default. */
+void lk_cli_remember_catalog (const char *path);
+
+/* Weights for a catalog's backend: @given, else where they were when it was indexed, else the
+ * defaults. Loaded and checked against the identity the vectors were made with. */
+LkModel *lk_cli_load_model_for (const LkModelIdentity *identity, const char *given,
+                                const char *catalog_name, GError **error);
 
 G_END_DECLS

@@ -20,6 +20,9 @@ static const struct
   int (*run) (int argc, char **argv);
   const char *summary;
 } commands[] = {
+  { "index", lk_cli_index, N_ ("Index a product folder into a catalog") },
+  { "search", lk_cli_search, N_ ("Rank a catalog by similarity to an image") },
+  { "eval", lk_cli_eval, N_ ("Measure retrieval quality on a catalog labelled by folder") },
   { "embed", lk_cli_embed, N_ ("Print the feature vector of each image as a JSON line") },
 };
 

@@ -162,7 +162,9 @@ byte_at (const guint8 *data, gsize len, gsize pos)
 /* stb_image 2.27 builds each Huffman table of a DHT segment before checking that its 16 code
  * counts add up to at most 256, and writes past its tables when they do not (CVE-2022-28042,
  * fixed in 2.28). Walk the tables exactly as stb_image does, from the segment's length field, and
- * refuse the file before it gets there. */
+ * refuse the file before it gets there. JPEGs are decoded by TurboJPEG now, which refuses such a
+ * table too ("Bogus Huffman table definition"); the check stays as the first line of defence and
+ * for its clearer message. */
 static gboolean
 dht_is_safe (const guint8 *data, gsize len, gsize pos)
 {
@@ -279,6 +281,7 @@ lk_jpeg_scan (const guint8 *data, gsize len, LkJpegScan *scan)
           scan->precision = segment[0];
           scan->height = (guint32) segment[1] << 8 | segment[2];
           scan->width = (guint32) segment[3] << 8 | segment[4];
+          scan->n_components = segment_len >= 6 ? segment[5] : 0;
         }
       else if (marker == JPEG_SOS)
         {

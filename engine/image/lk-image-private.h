@@ -17,7 +17,7 @@ typedef enum
   LK_SCAN_OK,                /* the container is whole as far as the scan looked */
   LK_SCAN_TRUNCATED,         /* the data ends before the container does */
   LK_SCAN_CORRUPT,           /* a segment or chunk header is impossible */
-  LK_SCAN_BAD_HUFFMAN_TABLE, /* JPEG: a DHT segment that stb_image 2.27 would overflow on */
+  LK_SCAN_BAD_HUFFMAN_TABLE, /* JPEG: a DHT segment with more than 256 codes in a table */
 } LkScanStatus;
 
 typedef struct
@@ -28,6 +28,7 @@ typedef struct
   int precision;       /* sample precision of that frame (8 or 12 bits) */
   guint32 width;       /* from the frame header */
   guint32 height;      /* from the frame header; 0 means "set later by a DNL marker" */
+  int n_components;    /* colour components of that frame: 1 grey, 3 YCbCr or RGB, 4 CMYK or YCCK */
 } LkJpegScan;
 
 /* Whether @data starts like a JPEG for stb_image: optional 0xFF fill bytes, then FF D8 (SOI).
@@ -65,7 +66,7 @@ void lk_center_crop_geometry (int width, int height, int size, gint64 *resized_w
                               gint64 *resized_height, gint64 *left, gint64 *top);
 
 /* Bytes the stb_image allocator had live at most during the last decode on this thread, and the
- * budget it was allowed; for tests. */
+ * budget it was allowed; for tests. Both are 0 after a JPEG, which TurboJPEG decodes. */
 void lk_decode_get_last_memory (gsize *peak, gsize *budget);
 
 G_END_DECLS

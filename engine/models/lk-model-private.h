@@ -87,6 +87,9 @@ gboolean
 lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *prefix, const char *bn,
               int c_in, int c_out, int k, int stride, int pad, GError **error);
 
+/* Runs func (ctx, task, thread) for task in [0, n_tasks) on @state's worker threads. */
+void lk_model_state_run_tasks (LkModelState *state, int n_tasks, NnTaskFunc func, void *ctx);
+
 /* Starts accumulating per-layer timings into @profile (NULL stops). */
 void lk_model_state_set_profile (LkModelState *state, LkProfile *profile);
 

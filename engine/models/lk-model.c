@@ -220,7 +220,7 @@ lk_model_new_from_file (const char *path, GError **error)
 
   LkModel *model = g_new0 (LkModel, 1);
   model->ref_count = 1;
-  model->path = g_strdup (path);
+  model->path = g_canonicalize_filename (path, NULL);
   model->klass = klass;
   model->net = net;
   model->norm = lk_normalization_imagenet ();
@@ -305,6 +305,12 @@ int
 lk_model_get_dim (LkModel *model)
 {
   return model->klass->dim;
+}
+
+const char *
+lk_model_get_path (LkModel *model)
+{
+  return model->path;
 }
 
 LkNormalization
@@ -425,6 +431,12 @@ lk_model_state_free (LkModelState *state)
   if (state->model)
     lk_model_unref (state->model);
   g_free (state);
+}
+
+void
+lk_model_state_run_tasks (LkModelState *state, int n_tasks, NnTaskFunc func, void *ctx)
+{
+  nn_pool_run (state->pool, n_tasks, func, ctx);
 }
 
 void

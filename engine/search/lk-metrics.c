@@ -11,11 +11,20 @@
  */
 #include "lookalike.h"
 
+enum
+{
+  QUERY_CHUNK = 1024, /* queries ranked per call: bounds the memory of their top k */
+};
+
 LkEvalResult *
 lk_eval_leave_one_out (const float *vectors, gsize n, int dim, const guint *labels, guint n_labels,
                        gsize k)
 {
-  g_autofree LkMatch *top = g_new (LkMatch, MAX (k, 1));
+  gsize chunk = MIN (n, (gsize) QUERY_CHUNK);
+  g_autofree LkMatch *tops = g_new (LkMatch, MAX (chunk * k, 1));
+  g_autofree gsize *founds = g_new (gsize, MAX (chunk, 1));
+  g_autofree gssize *excludes = g_new (gssize, MAX (chunk, 1));
+  g_autoptr (LkRanker) ranker = lk_ranker_new (0);
   g_autofree gsize *label_hits = g_new0 (gsize, n_labels);
   LkEvalResult *result = g_new0 (LkEvalResult, 1);
   double precision = 0, ap = 0, recall = 0;
@@ -31,7 +40,16 @@ lk_eval_leave_one_out (const float *vectors, gsize n, int dim, const guint *labe
 
   for (gsize q = 0; q < n && k > 0; q++)
     {
-      gsize found = lk_top_k (vectors, n, dim, vectors + q * dim, k, (gssize) q, top);
+      if (q % chunk == 0)
+        {
+          gsize nq = MIN (chunk, n - q);
+          for (gsize i = 0; i < nq; i++)
+            excludes[i] = (gssize) (q + i);
+          lk_ranker_top_k_many (ranker, vectors, n, dim, vectors + q * dim, nq, k, excludes, tops,
+                                founds);
+        }
+      const LkMatch *top = tops + (q % chunk) * k;
+      gsize found = founds[q % chunk];
       gsize relevant = result->label_items[labels[q]] - 1;
       gsize hits = 0;
       double sum_precision = 0;

@@ -9,7 +9,9 @@
 #     /usr/bin/python3 tests/data/make-fixtures.py
 #
 # The output is deterministic for a given PIL/libjpeg/zlib (no timestamps, fixed random seed); the
-# files are committed, so the tests do not need Python. Everything is tiny (a few KB per file).
+# files are committed, so the tests do not need Python. Everything is tiny (a few KB per file),
+# but for the "photos" that exercise scaled JPEG decoding, which are large in pixels but flat
+# colour shapes (about 20 KB each).
 #
 # Most images share one pattern: 48×32 pixels, six flat 16×16 blocks in three columns and two
 # rows, block i = (y / 16) * 3 + x / 16 coloured COLOURS[i] (or GREYS[i], with ALPHAS[i] where
@@ -28,7 +30,7 @@ import struct
 import sys
 import zlib
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images")
 
@@ -37,6 +39,8 @@ COLOURS = [(220, 40, 40), (40, 180, 60), (40, 60, 200),
            (230, 210, 40), (200, 50, 180), (40, 190, 200)]
 GREYS = [0, 50, 100, 150, 200, 255]
 ALPHAS = [255, 0, 128, 64, 200, 1]
+# Black ink of the CMYK fixture, whose other inks are the complements of COLOURS.
+BLACK_INK = [0, 40, 80, 120, 160, 200]
 
 # 16-bit fixtures: 3×2 pixels, values chosen so that rounding (v / 257) and truncation (v >> 8)
 # disagree, and so that compositing before or after the 8-bit conversion gives different results.
@@ -153,6 +157,28 @@ def stored_for(orientation, upright):
     return upright if method is None else upright.transpose(method)
 
 
+# A "photo" for scaled decoding: flat shapes on a light ground, edges on and off the 8×8 grid, one
+# of them curved, nothing symmetric (so that a wrong orientation shows). Flat colour compresses
+# to almost nothing, so 1600×1200 pixels take about 20 KB.
+PHOTO_W, PHOTO_H = 1600, 1200
+PHOTO_GROUND = (235, 230, 220)
+PHOTO_SHAPES = [  # (kind, box, colour)
+    ("ellipse", (300, 560, 900, 880), (200, 40, 40)),
+    ("rectangle", (1104, 152, 1447, 519), (40, 60, 200)),
+    ("rectangle", (248, 120, 531, 327), (40, 180, 60)),
+    ("rectangle", (0, 1000, 1599, 1063), (230, 210, 40)),
+    ("rectangle", (1200, 704, 1579, 1175), (30, 30, 30)),
+]
+
+
+def photo(scale=1):
+    img = Image.new("RGB", (PHOTO_W // scale, PHOTO_H // scale), PHOTO_GROUND)
+    draw = ImageDraw.Draw(img)
+    for kind, box, colour in PHOTO_SHAPES:
+        getattr(draw, kind)(tuple(v // scale for v in box), fill=colour)
+    return img
+
+
 def max_diff(a, b):
     assert a.size == b.size, (a.size, b.size)
     return max(abs(p - q) for pa, pb in zip(a.getdata(), b.getdata()) for p, q in zip(pa, pb))
@@ -207,6 +233,22 @@ def main():
     baseline = save("baseline.jpg", upright, format="JPEG", quality=95, subsampling=0)
     save("progressive.jpg", upright, format="JPEG", quality=95, subsampling=0, progressive=True)
     assert max_diff(Image.open(io.BytesIO(baseline)).convert("RGB"), upright) <= 4
+
+    # CMYK, stored inverted with an Adobe marker as Photoshop does (and PIL): block i has inks
+    # 255 - COLOURS[i] and black BLACK_INK[i], so it decodes to COLOURS[i] × (1 - black / 255).
+    cmyk = Image.new("CMYK", (W, H))
+    for y in range(H):
+        for x in range(W):
+            i = block(x, y)
+            cmyk.putpixel((x, y), tuple(255 - v for v in COLOURS[i]) + (BLACK_INK[i],))
+    save("cmyk.jpg", cmyk, format="JPEG", quality=95)
+
+    # Photos for scaled decoding, 4:2:0 like a camera's: baseline and progressive 1600×1200, and
+    # an 800×600 one stored on its side (600×800) with EXIF orientation 6.
+    save("photo.jpg", photo(), format="JPEG", quality=75, optimize=True)
+    save("photo-progressive.jpg", photo(), format="JPEG", quality=75, progressive=True)
+    save("photo-orient-6.jpg", stored_for(6, photo(scale=2)), format="JPEG", quality=75,
+         optimize=True, exif=b"Exif\0\0" + exif_tiff(6, big_endian=False))
 
     # PNG, 8-bit: RGB, grey, palette, palette with a transparent entry, RGBA, grey + alpha.
     save("rgb.png", upright, format="PNG")

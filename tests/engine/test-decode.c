@@ -9,7 +9,9 @@
 #include "lookalike.h"
 #include "image/lk-image-private.h"
 
+#include <math.h>
 #include <string.h>
+#include <turbojpeg.h>
 
 /* The shared pattern: 48×32 pixels, six 16×16 blocks, block i = (y / 16) * 3 + x / 16. */
 #define PATTERN_W     48
@@ -22,6 +24,7 @@ static const guint8 COLOURS[6][3] = {
 };
 static const guint8 GREYS[6] = { 0, 50, 100, 150, 200, 255 };
 static const guint8 ALPHAS[6] = { 255, 0, 128, 64, 200, 1 };
+static const guint8 BLACK_INK[6] = { 0, 40, 80, 120, 160, 200 };
 
 /* 16-bit fixtures, 3×2 pixels. */
 static const guint16 RGB16[6][3] = {
@@ -107,6 +110,14 @@ static void
 expect_grey_alpha (int block, guint8 rgb[3])
 {
   memset (rgb, composite (GREYS[block], ALPHAS[block], 255), 3);
+}
+
+/* CMYK stored inverted (255 - ink) with inks 255 - COLOURS and BLACK_INK. */
+static void
+expect_cmyk (int block, guint8 rgb[3])
+{
+  for (int c = 0; c < 3; c++)
+    rgb[c] = (guint8) (COLOURS[block][c] * (255 - BLACK_INK[block]) / 255.0 + 0.5);
 }
 
 static void
@@ -746,6 +757,734 @@ test_budget_interlaced_rgba16 (void)
   g_assert_cmpuint (peak, >, (gsize) 24 * size * size); /* it really is the hungry case */
 }
 
+/* Sniffing ------------------------------------------------------------------------------------- */
+
+/* lk_image_sniff () on a copy of exactly @len bytes, so that ASan or valgrind sees any read past
+ * them. */
+static LkSniff
+sniff (const void *data, gsize len, const char **format)
+{
+  g_autofree guint8 *copy = g_memdup2 (data, len);
+
+  return lk_image_sniff (copy, len, format);
+}
+
+static void
+assert_sniff (const void *data, gsize len, LkSniff kind, const char *format)
+{
+  const char *got = "unset";
+
+  g_assert_cmpint (sniff (data, len, &got), ==, kind);
+  g_assert_cmpstr (got, ==, format);
+  /* @format is optional. */
+  g_assert_cmpint (sniff (data, len, NULL), ==, kind);
+}
+
+#define ASSERT_SNIFF(literal, kind, format) \
+  assert_sniff (literal, sizeof (literal) - 1, kind, format)
+
+static void
+assert_sniff_fixture (const char *name, LkSniff kind, const char *format)
+{
+  g_autoptr (GBytes) bytes = fixture_bytes (name);
+
+  g_test_message ("%s", name);
+  assert_sniff (g_bytes_get_data (bytes, NULL), MIN (g_bytes_get_size (bytes), LK_SNIFF_BYTES),
+                kind, format);
+}
+
+static void
+test_sniff_formats (void)
+{
+  /* Every format the decoder reads, from the heads of the fixtures. */
+  assert_sniff_fixture ("baseline.jpg", LK_SNIFF_IMAGE, "JPEG");
+  assert_sniff_fixture ("progressive.jpg", LK_SNIFF_IMAGE, "JPEG");
+  assert_sniff_fixture ("orient-6.jpg", LK_SNIFF_IMAGE, "JPEG");
+  assert_sniff_fixture ("cmyk.jpg", LK_SNIFF_IMAGE, "JPEG");
+  assert_sniff_fixture ("rgb.png", LK_SNIFF_IMAGE, "PNG");
+  assert_sniff_fixture ("rgba16.png", LK_SNIFF_IMAGE, "PNG");
+  assert_sniff_fixture ("animated.gif", LK_SNIFF_IMAGE, "GIF");
+  assert_sniff_fixture ("pattern.bmp", LK_SNIFF_IMAGE, "BMP");
+  assert_sniff_fixture ("pattern.psd", LK_SNIFF_IMAGE, "PSD");
+  ASSERT_SNIFF ("P6\n# a comment\n3 1\n255\n\xFF\0\0", LK_SNIFF_IMAGE, "PNM");
+  ASSERT_SNIFF ("P5 3 1 255\n\0\0\0", LK_SNIFF_IMAGE, "PNM");
+  ASSERT_SNIFF ("#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n", LK_SNIFF_IMAGE, "HDR");
+  ASSERT_SNIFF ("#?RGBE\n", LK_SNIFF_IMAGE, "HDR");
+  /* JPEG with fill bytes before SOI, as the decoder accepts it. */
+  ASSERT_SNIFF ("\xFF\xFF\xFF\xD8\xFF\xE0", LK_SNIFF_IMAGE, "JPEG");
+
+  /* TGA has no signature: the caller goes by the file name. */
+  assert_sniff_fixture ("pattern.tga", LK_SNIFF_NOT_IMAGE, NULL);
+
+  /* Image formats the decoder recognises and refuses. */
+  assert_sniff_fixture ("sandal.webp", LK_SNIFF_UNSUPPORTED, "WebP");
+  ASSERT_SNIFF ("\0\0\0\x18"
+                "ftypheic\0\0\0\0mif1heic",
+                LK_SNIFF_UNSUPPORTED, "HEIC");
+  ASSERT_SNIFF ("\0\0\0\x1C"
+                "ftypavif\0\0\0\0avifmif1miaf",
+                LK_SNIFF_UNSUPPORTED, "AVIF");
+  ASSERT_SNIFF ("\0\0\0\x14"
+                "ftypmif1\0\0\0\0mif1",
+                LK_SNIFF_UNSUPPORTED, "HEIF");
+  ASSERT_SNIFF ("II*\0\x08\0\0\0", LK_SNIFF_UNSUPPORTED, "TIFF");
+  ASSERT_SNIFF ("MM\0*\0\0\0\x08", LK_SNIFF_UNSUPPORTED, "TIFF");
+  ASSERT_SNIFF ("\xFF\x0A\xFA\x7F", LK_SNIFF_UNSUPPORTED, "JPEG XL");
+  ASSERT_SNIFF ("\0\0\0\x0CJXL \r\n\x87\n\0\0", LK_SNIFF_UNSUPPORTED, "JPEG XL");
+  ASSERT_SNIFF ("\0\0\0\x0CjP  \r\n\x87\n\0\0", LK_SNIFF_UNSUPPORTED, "JPEG 2000");
+  ASSERT_SNIFF ("\xFF\x4F\xFF\x51\0\x2F", LK_SNIFF_UNSUPPORTED, "JPEG 2000");
+  ASSERT_SNIFF ("v/1\x01\x02\0\0\0", LK_SNIFF_UNSUPPORTED, "OpenEXR");
+  ASSERT_SNIFF ("\xEF\xBB\xBF\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\">",
+                LK_SNIFF_UNSUPPORTED, "SVG");
+  ASSERT_SNIFF ("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\">",
+                LK_SNIFF_UNSUPPORTED, "SVG");
+
+  /* Not images: documents, text, data, video, random bytes. */
+  ASSERT_SNIFF ("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj", LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("Shoe size chart\nEU 42 = UK 8\n", LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("path,label,price\nboots_1.jpg,boots,89.90\n", LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("<?xml version=\"1.0\"?>\n<catalog><shoe id=\"1\"/></catalog>", LK_SNIFF_NOT_IMAGE,
+                NULL);
+  ASSERT_SNIFF ("<!DOCTYPE html><html><body>", LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("\0\0\0\x18"
+                "ftypisom\0\0\x02\0isomiso2",
+                LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("PK\x03\x04\x14\0\0\0", LK_SNIFF_NOT_IMAGE, NULL);
+  assert_sniff_fixture ("garbage.jpg", LK_SNIFF_NOT_IMAGE, NULL);
+  assert_sniff_fixture ("empty.jpg", LK_SNIFF_NOT_IMAGE, NULL);
+  /* Text that starts with a two-letter signature. */
+  ASSERT_SNIFF ("BMW 3 series, brochure scans\n\n", LK_SNIFF_NOT_IMAGE, NULL);
+  ASSERT_SNIFF ("P5x: notes on the P5 prototype\n", LK_SNIFF_NOT_IMAGE, NULL);
+}
+
+/* Heads of 0 to 3 bytes (and every length up to LK_SNIFF_BYTES) are read only as far as they go;
+ * a signature longer than the head is not recognised. */
+static void
+test_sniff_short_heads (void)
+{
+  static const struct
+  {
+    const char *name;
+    LkSniff at_length[4];
+  } cases[] = {
+    { "baseline.jpg", { LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_IMAGE, LK_SNIFF_IMAGE } },
+    { "rgb.png",
+      { LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE } },
+    { "pattern.bmp", { LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_IMAGE, LK_SNIFF_IMAGE } },
+    { "animated.gif",
+      { LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE } },
+    { "sandal.webp",
+      { LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE, LK_SNIFF_NOT_IMAGE } },
+  };
+
+  g_assert_cmpint (lk_image_sniff (NULL, 0, NULL), ==, LK_SNIFF_NOT_IMAGE);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) bytes = fixture_bytes (cases[i].name);
+      const guint8 *data = g_bytes_get_data (bytes, NULL);
+      gsize size = g_bytes_get_size (bytes);
+      const char *format = "unset";
+      LkSniff whole = sniff (data, MIN (size, LK_SNIFF_BYTES), NULL);
+
+      g_test_message ("%s", cases[i].name);
+      for (gsize len = 0; len < 4; len++)
+        {
+          g_assert_cmpint (sniff (data, len, &format), ==, cases[i].at_length[len]);
+          if (cases[i].at_length[len] == LK_SNIFF_NOT_IMAGE)
+            g_assert_null (format);
+          else
+            g_assert_nonnull (format);
+        }
+      /* Longer heads: never a crash, and once the signature is whole the answer is final. */
+      for (gsize len = 4; len <= MIN (size, LK_SNIFF_BYTES); len++)
+        if (len >= 12)
+          g_assert_cmpint (sniff (data, len, NULL), ==, whole);
+        else
+          sniff (data, len, NULL);
+    }
+}
+
+/* What sniffing says agrees with what decoding does: an image decodes or fails as corrupt (never
+ * "not a supported image format"), an unsupported format fails naming the same format. */
+static void
+test_sniff_agrees_with_decoder (void)
+{
+  g_autofree char *folder = g_test_build_filename (G_TEST_DIST, "..", "data", "images", NULL);
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint n_images = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr (GBytes) bytes = fixture_bytes (name);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LkImage) image = NULL;
+      const char *format = NULL;
+      LkSniff kind;
+
+      kind = sniff (g_bytes_get_data (bytes, NULL), MIN (g_bytes_get_size (bytes), LK_SNIFF_BYTES),
+                    &format);
+      image = lk_image_decode_bytes (bytes, name, NULL, &error);
+      g_test_message ("%s: sniffed %d (%s), %s", name, kind, format,
+                      error != NULL ? error->message : "decoded");
+      if (kind == LK_SNIFF_IMAGE)
+        {
+          n_images++;
+          g_assert_true (image != NULL || strstr (error->message, "not a supported") == NULL);
+        }
+      else if (kind == LK_SNIFF_UNSUPPORTED)
+        {
+          g_autofree char *reason = g_strdup_printf ("unsupported image format (%s)", format);
+
+          g_assert_null (image);
+          g_assert_nonnull (strstr (error->message, reason));
+        }
+      else
+        /* Only TGA decodes without a signature. */
+        g_assert_true (image == NULL || g_str_has_suffix (name, ".tga"));
+    }
+  g_assert_cmpuint (n_images, >=, 20);
+}
+
+/* Size hints and scaled JPEG decoding ---------------------------------------------------------- */
+
+static void
+test_set_target (void)
+{
+  static const struct
+  {
+    LkPreprocess mode;
+    int size, min_short, min_long;
+  } cases[] = {
+    /* center-crop: the short side is resized to round (size × 256 / 224) before the crop */
+    { LK_PREPROCESS_CENTER_CROP, 224, 256, 0 },
+    { LK_PREPROCESS_CENTER_CROP, 64, 73, 0 },
+    { LK_PREPROCESS_CENTER_CROP, 112, 128, 0 },
+    { LK_PREPROCESS_CENTER_CROP, 512, 585, 0 },
+    /* fit: the long side becomes the size */
+    { LK_PREPROCESS_FIT, 224, 0, 224 },
+    { LK_PREPROCESS_FIT, 64, 0, 64 },
+    /* stretch: both sides become the size, so the short one must reach it */
+    { LK_PREPROCESS_STRETCH, 224, 224, 0 },
+    { LK_PREPROCESS_STRETCH, 512, 512, 0 },
+    /* nonsense: full size */
+    { LK_PREPROCESS_CENTER_CROP, 0, 0, 0 },
+    { LK_PREPROCESS_FIT, -5, 0, 0 },
+    { (LkPreprocess) 42, 224, 0, 0 },
+  };
+  LkDecodeParams params = lk_decode_default_params ();
+
+  g_assert_cmpint (params.min_short_side, ==, 0);
+  g_assert_cmpint (params.min_long_side, ==, 0);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      params.min_short_side = params.min_long_side = 999;
+      lk_decode_params_set_target (&params, cases[i].mode, cases[i].size);
+      g_test_message ("%d at %d", cases[i].mode, cases[i].size);
+      g_assert_cmpint (params.min_short_side, ==, cases[i].min_short);
+      g_assert_cmpint (params.min_long_side, ==, cases[i].min_long);
+      /* The limits are left alone. */
+      g_assert_cmpuint (params.max_pixels, ==, lk_decode_default_params ().max_pixels);
+    }
+}
+
+static LkImage *
+decode_fixture_with (const char *name, const LkDecodeParams *params)
+{
+  g_autofree char *path = fixture_path (name);
+  g_autoptr (GError) error = NULL;
+  LkImage *image = lk_image_decode_file (path, params, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (image);
+  return image;
+}
+
+static LkImage *
+decode_fixture_for (const char *name, LkPreprocess mode, int size)
+{
+  LkDecodeParams params = lk_decode_default_params ();
+
+  lk_decode_params_set_target (&params, mode, size);
+  return decode_fixture_with (name, &params);
+}
+
+static void
+assert_size (const LkImage *image, int width, int height)
+{
+  g_assert_cmpint (image->width, ==, width);
+  g_assert_cmpint (image->height, ==, height);
+}
+
+/* The mean of each @factor × @factor block (fewer pixels at the right and bottom edges). */
+static LkImage *
+box_downscale (const LkImage *image, int factor)
+{
+  int out_w = (image->width + factor - 1) / factor, out_h = (image->height + factor - 1) / factor;
+  LkImage *out = lk_image_new (out_w, out_h);
+
+  for (int oy = 0; oy < out_h; oy++)
+    for (int ox = 0; ox < out_w; ox++)
+      {
+        guint sum[3] = { 0, 0, 0 }, n = 0;
+
+        for (int y = oy * factor; y < MIN ((oy + 1) * factor, image->height); y++)
+          for (int x = ox * factor; x < MIN ((ox + 1) * factor, image->width); x++, n++)
+            for (int c = 0; c < 3; c++)
+              sum[c] += pixel (image, x, y)[c];
+        for (int c = 0; c < 3; c++)
+          out->pixels[3 * ((gsize) oy * out_w + ox) + c] = (guint8) ((sum[c] + n / 2) / n);
+      }
+  return out;
+}
+
+/* Mean absolute difference per sample, and PSNR in dB, of two images of the same size. */
+static void
+compare_images (const LkImage *a, const LkImage *b, double *mean_abs, double *psnr)
+{
+  gsize n = (gsize) 3 * a->width * a->height;
+  double sum_abs = 0, sum_sq = 0;
+
+  assert_size (b, a->width, a->height);
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) a->pixels[i] - b->pixels[i];
+
+      sum_abs += fabs (d);
+      sum_sq += d * d;
+    }
+  *mean_abs = sum_abs / n;
+  *psnr = sum_sq == 0 ? INFINITY : 10 * log10 (255.0 * 255.0 / (sum_sq / n));
+}
+
+/* @scaled is what a full decode of @name, averaged over blocks of @factor × @factor pixels, gives,
+ * within what scaling in the DCT domain (a different filter than the box) changes at edges. */
+static void
+assert_matches_box_downscale (const char *name, const LkImage *scaled, int factor)
+{
+  LkDecodeParams params = lk_decode_default_params ();
+  g_autoptr (LkImage) full = decode_fixture_with (name, &params);
+  g_autoptr (LkImage) boxed = box_downscale (full, factor);
+  double mean_abs, psnr;
+
+  compare_images (scaled, boxed, &mean_abs, &psnr);
+  g_test_message ("%s at 1/%d: mean abs diff %.3f, PSNR %.1f dB", name, factor, mean_abs, psnr);
+  g_assert_cmpfloat (mean_abs, <, 0.5);
+  g_assert_cmpfloat (psnr, >, 40.0);
+}
+
+static void
+test_scaled_size (void)
+{
+  static const struct
+  {
+    int min_short, min_long, width, height;
+  } cases[] = {
+    { 0, 0, 1600, 1200 },       /* no hints: full size */
+    { 256, 0, 400, 300 },       /* center-crop 224: 1/4 as 300 >= 256, not 1/8 (150) */
+    { 300, 0, 400, 300 },       /* exactly 1/4 of the short side */
+    { 301, 0, 800, 600 },       /* one more: 1/2 */
+    { 600, 0, 800, 600 },       /* exactly 1/2 */
+    { 601, 0, 1600, 1200 },     /* 1/2 is not enough and nothing lies between 1/2 and 1 */
+    { 1, 0, 200, 150 },         /* 1/8 at most */
+    { 0, 224, 400, 300 },       /* fit 224: the long side at 1/8 (200) is too short */
+    { 0, 200, 200, 150 },       /* exactly 1/8 of the long side */
+    { 0, 801, 1600, 1200 },     /* the long side */
+    { 150, 201, 400, 300 },     /* both: the long side decides */
+    { 151, 200, 400, 300 },     /* both: the short side decides */
+    { 5000, 5000, 1600, 1200 }, /* more than there is: full size, never enlarged */
+    { -1, 0, 1600, 1200 },      /* nonsense: full size */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      LkDecodeParams params = lk_decode_default_params ();
+      g_autoptr (LkImage) image = NULL;
+
+      params.min_short_side = cases[i].min_short;
+      params.min_long_side = cases[i].min_long;
+      g_test_message ("short >= %d, long >= %d", cases[i].min_short, cases[i].min_long);
+      image = decode_fixture_with ("photo.jpg", &params);
+      assert_size (image, cases[i].width, cases[i].height);
+    }
+}
+
+static void
+test_scaled_targets (void)
+{
+  g_autoptr (LkImage) crop = decode_fixture_for ("photo.jpg", LK_PREPROCESS_CENTER_CROP, 224);
+  g_autoptr (LkImage) fit = decode_fixture_for ("photo.jpg", LK_PREPROCESS_FIT, 224);
+  g_autoptr (LkImage) fit_64 = decode_fixture_for ("photo.jpg", LK_PREPROCESS_FIT, 64);
+  g_autoptr (LkImage) stretch = decode_fixture_for ("photo.jpg", LK_PREPROCESS_STRETCH, 224);
+  g_autoptr (LkImage) crop_512 = decode_fixture_for ("photo.jpg", LK_PREPROCESS_CENTER_CROP, 512);
+
+  /* 1600×1200: center-crop 224 needs a 256 short side (1/4: 300), fit 224 a 224 long side (1/4:
+   * 400; 1/8 gives 200), fit 64 a 64 long side (1/8), stretch 224 a 224 short side (1/4),
+   * center-crop 512 a 585 short side (1/2: 600). */
+  assert_size (crop, 400, 300);
+  assert_size (fit, 400, 300);
+  assert_size (fit_64, 200, 150);
+  assert_size (stretch, 400, 300);
+  assert_size (crop_512, 800, 600);
+
+  /* Each is the photo, not just an image of the right size. */
+  assert_matches_box_downscale ("photo.jpg", crop, 4);
+  assert_matches_box_downscale ("photo.jpg", fit_64, 8);
+  assert_matches_box_downscale ("photo.jpg", crop_512, 2);
+}
+
+static void
+test_scaled_progressive (void)
+{
+  g_autoptr (LkImage) image =
+    decode_fixture_for ("photo-progressive.jpg", LK_PREPROCESS_CENTER_CROP, 224);
+  g_autoptr (LkImage) baseline = decode_fixture_for ("photo.jpg", LK_PREPROCESS_CENTER_CROP, 224);
+  double mean_abs, psnr;
+
+  assert_size (image, 400, 300);
+  assert_matches_box_downscale ("photo-progressive.jpg", image, 4);
+  /* The same photo as the baseline file, coded another way. */
+  compare_images (image, baseline, &mean_abs, &psnr);
+  g_test_message ("against photo.jpg: mean abs diff %.3f, PSNR %.1f dB", mean_abs, psnr);
+  g_assert_cmpfloat (mean_abs, <, 0.5);
+  g_assert_cmpfloat (psnr, >, 40.0);
+}
+
+static void
+test_scaled_orientation (void)
+{
+  /* 800×600 upright, stored 600×800 with orientation 6. Center-crop 224 needs a 256 short side:
+   * 1/2, giving 400×300 upright. */
+  g_autoptr (LkImage) image =
+    decode_fixture_for ("photo-orient-6.jpg", LK_PREPROCESS_CENTER_CROP, 224);
+  g_autoptr (LkImage) reference = decode_fixture_for ("photo.jpg", LK_PREPROCESS_FIT, 224);
+  LkDecodeParams params = lk_decode_default_params ();
+  g_autoptr (LkImage) stored = NULL;
+  double mean_abs, psnr;
+
+  assert_size (image, 400, 300);
+  assert_matches_box_downscale ("photo-orient-6.jpg", image, 2);
+  /* Upright: the same picture as the 1600×1200 photo at 1/4. */
+  compare_images (image, reference, &mean_abs, &psnr);
+  g_test_message ("against photo.jpg at 1/4: mean abs diff %.3f, PSNR %.1f dB", mean_abs, psnr);
+  g_assert_cmpfloat (mean_abs, <, 1.0);
+  g_assert_cmpfloat (psnr, >, 35.0);
+
+  /* Without orientation, as stored: on its side. */
+  lk_decode_params_set_target (&params, LK_PREPROCESS_CENTER_CROP, 224);
+  params.apply_orientation = FALSE;
+  stored = decode_fixture_with ("photo-orient-6.jpg", &params);
+  assert_size (stored, 300, 400);
+}
+
+/* A grey @width × @height JPEG made by TurboJPEG, a gradient. */
+static GBytes *
+make_grey_jpeg (int width, int height)
+{
+  g_autofree guint8 *grey = g_malloc ((gsize) width * height);
+  unsigned char *jpeg = NULL;
+  unsigned long jpeg_len = 0;
+  tjhandle tj = tjInitCompress ();
+  GBytes *bytes;
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      grey[(gsize) y * width + x] = (guint8) ((x + y) * 255 / (width + height));
+  g_assert_cmpint (
+    tjCompress2 (tj, grey, width, 0, height, TJPF_GRAY, &jpeg, &jpeg_len, TJSAMP_GRAY, 75, 0), ==,
+    0);
+  bytes = g_bytes_new (jpeg, jpeg_len);
+  tjFree (jpeg);
+  tjDestroy (tj);
+  return bytes;
+}
+
+static void
+test_scaled_odd_size (void)
+{
+  /* 1001×751: scaling by 1/n gives ceil (side / n) pixels, 126×94 at 1/8 and 251×188 at 1/4. */
+  g_autoptr (GBytes) bytes = make_grey_jpeg (1001, 751);
+  static const int cases[][4] = {
+    { 94, 0, 126, 94 },   { 95, 0, 251, 188 },  { 0, 126, 126, 94 },
+    { 0, 127, 251, 188 }, { 376, 0, 501, 376 }, { 377, 0, 1001, 751 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      LkDecodeParams params = lk_decode_default_params ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LkImage) image = NULL;
+
+      params.min_short_side = cases[i][0];
+      params.min_long_side = cases[i][1];
+      image = lk_image_decode_bytes (bytes, "odd.jpg", &params, &error);
+      g_assert_no_error (error);
+      assert_size (image, cases[i][2], cases[i][3]);
+    }
+}
+
+/* Decodes @data with and without hints: both fail with the same message, or both succeed. */
+static void
+assert_same_outcome_with_hints (const guint8 *data, gsize len, const char *name,
+                                const char *expected)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  LkDecodeParams plain = lk_decode_default_params ();
+  LkDecodeParams hinted = lk_decode_default_params ();
+  g_autoptr (GError) plain_error = NULL;
+  g_autoptr (GError) hinted_error = NULL;
+  g_autoptr (LkImage) a = NULL;
+  g_autoptr (LkImage) b = NULL;
+
+  lk_decode_params_set_target (&hinted, LK_PREPROCESS_CENTER_CROP, 64);
+  a = lk_image_decode_bytes (bytes, name, &plain, &plain_error);
+  b = lk_image_decode_bytes (bytes, name, &hinted, &hinted_error);
+  g_assert_true ((a == NULL) == (b == NULL));
+  if (a == NULL)
+    {
+      g_assert_error (plain_error, LK_ERROR, LK_ERROR_DECODE);
+      g_assert_error (hinted_error, LK_ERROR, LK_ERROR_DECODE);
+      g_assert_cmpstr (plain_error->message, ==, hinted_error->message);
+    }
+  if (expected != NULL)
+    {
+      g_assert_nonnull (plain_error);
+      g_assert_true (g_str_has_prefix (plain_error->message, expected));
+    }
+}
+
+/* Where the entropy-coded data of the first scan starts and ends. */
+static void
+find_first_scan (const guint8 *data, gsize len, gsize *start, gsize *end)
+{
+  const guint8 *sos = memmem (data, len, "\xFF\xDA", 2);
+  gsize pos;
+
+  g_assert_nonnull (sos);
+  pos = (gsize) (sos - data);
+  pos += 2 + ((gsize) data[pos + 2] << 8 | data[pos + 3]);
+  *start = pos;
+  while (pos + 1 < len
+         && !(data[pos] == 0xFF && data[pos + 1] != 0 && (data[pos + 1] & 0xF8) != 0xD0))
+    pos++;
+  *end = pos;
+}
+
+static void
+test_scaled_errors (void)
+{
+  static const char *const names[] = { "photo.jpg", "photo-progressive.jpg" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (GBytes) bytes = fixture_bytes (names[i]);
+      const guint8 *data = g_bytes_get_data (bytes, NULL);
+      gsize len = g_bytes_get_size (bytes), start, end;
+      g_autofree guint8 *copy = g_memdup2 (data, len);
+      g_autofree char *truncated = g_strdup_printf ("%s: truncated JPEG", names[i]);
+      g_autofree char *corrupt = g_strdup_printf ("%s: corrupt JPEG (", names[i]);
+      GRand *rand = g_rand_new_with_seed (7);
+
+      g_test_message ("%s", names[i]);
+      find_first_scan (data, len, &start, &end);
+      g_assert_cmpuint (end - start, >, 100);
+
+      /* Cut in the middle of the data, and at the very end. */
+      assert_same_outcome_with_hints (data, (start + end) / 2, names[i], truncated);
+      assert_same_outcome_with_hints (data, len - 1, names[i], truncated);
+
+      /* A marker in the middle of the entropy-coded data: libjpeg only warns ("premature end of
+       * data segment") and would fill the rest with grey; it must be an error. */
+      copy[(start + end) / 2] = 0xFF;
+      copy[(start + end) / 2 + 1] = 0xD5;
+      assert_same_outcome_with_hints (copy, len, names[i], corrupt);
+      memcpy (copy, data, len);
+
+      /* Random damage: same outcome either way. */
+      for (int round = 0; round < 40; round++)
+        {
+          memcpy (copy, data, len);
+          for (int k = 0; k < 1 + round % 3; k++)
+            copy[g_rand_int_range (rand, 0, (gint32) len)] = (guint8) g_rand_int (rand);
+          assert_same_outcome_with_hints (copy, len, names[i], NULL);
+        }
+      g_rand_free (rand);
+    }
+}
+
+static void
+test_jpeg_stop_on_warning (void)
+{
+  g_autoptr (GBytes) bytes = fixture_bytes ("photo-progressive.jpg");
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  gsize len = g_bytes_get_size (bytes), start, end;
+  g_autofree guint8 *copy = g_memdup2 (data, len);
+  guint8 *second_sos;
+
+  /* Two problems: a marker in the middle of the first scan's data, which libjpeg only warns
+   * about, and a second scan for a component that does not exist, which is fatal. Decoding stops
+   * at the first; the error names it. (Going on would decode the rest of the image for nothing
+   * and then report the second.) */
+  find_first_scan (data, len, &start, &end);
+  second_sos = memmem (copy + end, len - end, "\xFF\xDA", 2);
+  g_assert_nonnull (second_sos);
+  g_assert_cmpint (second_sos[4], ==, 1); /* one component, the selector next */
+  second_sos[5] = 9;
+  assert_same_outcome_with_hints (copy, len, "bad.jpg",
+                                  "bad.jpg: corrupt JPEG (invalid component ID 9 in SOS)");
+
+  copy[(start + end) / 2] = 0xFF;
+  copy[(start + end) / 2 + 1] = 0xD5;
+  assert_same_outcome_with_hints (copy, len, "bad.jpg",
+                                  "bad.jpg: corrupt JPEG (premature end of data segment)");
+}
+
+/* A progressive 8×8 grey JPEG of @n_scans scans (at most 883): one DC scan, then for each AC
+ * coefficient a first scan at the coarsest precision and 13 refinements. Every block is empty,
+ * so each scan is one end-of-block code. */
+static GBytes *
+make_many_scans_jpeg (int n_scans)
+{
+  static const guint8 header[] = {
+    0xFF, 0xD8,                                         /* SOI */
+    0xFF, 0xC2, 0, 11, 8,    0, 8, 0, 8, 1, 1, 0x11, 0, /* SOF2: 8×8, one component */
+    0xFF, 0xC4, 0, 20, 0x00, 1, 0, 0, 0, 0, 0, 0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, /* DC: "0" */
+    0xFF, 0xC4, 0, 20, 0x10, 1, 0, 0, 0, 0, 0, 0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, /* AC: EOB */
+  };
+  GByteArray *jpeg = g_byte_array_new ();
+  guint8 dqt[69] = { 0xFF, 0xDB, 0, 67, 0 };
+  int scans = 0;
+
+  memset (dqt + 5, 1, 64);
+  g_byte_array_append (jpeg, header, 2);
+  g_byte_array_append (jpeg, dqt, sizeof dqt);
+  g_byte_array_append (jpeg, header + 2, sizeof header - 2);
+
+  /* DC: Ss = Se = 0, Ah = Al = 0. Each AC coefficient: a first scan (Ah 0, Al 13), then
+   * refinements Ah 13 down to 1 with Al = Ah - 1. The data: code "0" padded with ones. */
+  for (int k = 0; k <= 63; k++)
+    for (int step = 0; step < (k == 0 ? 1 : 14) && scans < n_scans; step++, scans++)
+      {
+        int ah = step == 0 ? 0 : 14 - step, al = k == 0 ? 0 : 13 - step;
+        guint8 sos[] = { 0xFF, 0xDA, 0, 8, 1, 1, 0x00, k, k, ah << 4 | al, 0x7F };
+
+        g_byte_array_append (jpeg, sos, sizeof sos);
+      }
+  g_byte_array_append (jpeg, (const guint8 *) "\xFF\xD9", 2);
+  g_assert_cmpint (scans, ==, n_scans);
+  return g_byte_array_free_to_bytes (jpeg);
+}
+
+static void
+test_jpeg_too_many_scans (void)
+{
+  g_autoptr (GBytes) few = make_many_scans_jpeg (500);
+  g_autoptr (GBytes) many = make_many_scans_jpeg (883);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkImage) image = lk_image_decode_bytes (few, "few.jpg", NULL, &error);
+
+  /* 500 scans are valid and decode: mid-grey, every coefficient being zero. */
+  g_assert_no_error (error);
+  assert_size (image, 8, 8);
+  g_assert_cmpint (pixel (image, 3, 3)[0], ==, 128);
+
+  /* More are refused rather than decoded, however long that takes. */
+  g_assert_null (lk_image_decode_bytes (many, "many.jpg", NULL, &error));
+  g_assert_error (error, LK_ERROR, LK_ERROR_DECODE);
+  assert_error_message (error, "many.jpg: corrupt JPEG (progressive JPEG image has more than "
+                               "500 scans)");
+}
+
+static void
+test_jpeg_cmyk (void)
+{
+  /* Adobe CMYK (PIL), stored inverted. */
+  assert_decode_fixture ("cmyk.jpg", expect_cmyk, 4);
+
+  /* YCCK (TurboJPEG makes it from CMYK), scaled too. */
+  {
+    g_autofree guint8 *cmyk = g_malloc (PATTERN_W * PATTERN_H * 4);
+    unsigned char *jpeg = NULL;
+    unsigned long jpeg_len = 0;
+    tjhandle tj = tjInitCompress ();
+    g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LkImage) image = NULL;
+    LkDecodeParams params = lk_decode_default_params ();
+
+    /* Inverted: 255 - ink is stored, as in cmyk.jpg. */
+    for (int y = 0; y < PATTERN_H; y++)
+      for (int x = 0; x < PATTERN_W; x++)
+        {
+          guint8 *p = cmyk + 4 * (y * PATTERN_W + x);
+          int block = (y / PATTERN_BLOCK) * 3 + x / PATTERN_BLOCK;
+
+          memcpy (p, COLOURS[block], 3);
+          p[3] = 255 - BLACK_INK[block];
+        }
+    g_assert_cmpint (tjCompress2 (tj, cmyk, PATTERN_W, 0, PATTERN_H, TJPF_CMYK, &jpeg, &jpeg_len,
+                                  TJSAMP_444, 95, 0),
+                     ==, 0);
+    bytes = g_bytes_new (jpeg, jpeg_len);
+    tjFree (jpeg);
+    tjDestroy (tj);
+
+    image = lk_image_decode_bytes (bytes, "ycck.jpg", NULL, &error);
+    g_assert_no_error (error);
+    assert_pattern (image, expect_cmyk, 4);
+    lk_image_free (g_steal_pointer (&image));
+
+    params.min_short_side = 16; /* 1/2 */
+    image = lk_image_decode_bytes (bytes, "ycck.jpg", &params, &error);
+    g_assert_no_error (error);
+    assert_size (image, PATTERN_W / 2, PATTERN_H / 2);
+    for (int block = 0; block < 6; block++)
+      {
+        guint8 want[3];
+
+        expect_cmyk (block, want);
+        for (int c = 0; c < 3; c++)
+          g_assert_cmpint (ABS (pixel (image, block % 3 * 8 + 4, block / 3 * 8 + 4)[c] - want[c]),
+                           <=, 4);
+      }
+  }
+}
+
+static void
+test_jpeg_variants (void)
+{
+  g_autoptr (GBytes) bytes = fixture_bytes ("baseline.jpg");
+  gsize len = g_bytes_get_size (bytes);
+  g_autofree guint8 *copy = g_malloc (len + 3);
+  g_autoptr (GBytes) padded = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkImage) image = NULL;
+  guint8 *sof;
+
+  /* Fill bytes before SOI, which stb_image accepted, still decode. */
+  memcpy (copy, "\xFF\xFF\xFF", 3);
+  memcpy (copy + 3, g_bytes_get_data (bytes, NULL), len);
+  padded = g_bytes_new (copy, len + 3);
+  image = lk_image_decode_bytes (padded, "padded.jpg", NULL, &error);
+  g_assert_no_error (error);
+  assert_pattern (image, expect_colour, 4);
+
+  /* Two colour components. */
+  ASSERT_BYTES_FAIL ("\xFF\xD8\xFF\xC0\0\x0E\x08\0\x10\0\x10\x02\x01\x11\0\x02\x11\0\xFF\xD9",
+                     "two.jpg", "two.jpg: unsupported JPEG variant (2 colour components)");
+
+  /* Height 0: "given later by a DNL marker", which libjpeg does not support. */
+  memcpy (copy, g_bytes_get_data (bytes, NULL), len);
+  sof = memmem (copy, len, "\xFF\xC0", 2);
+  g_assert_nonnull (sof);
+  sof[5] = sof[6] = 0;
+  assert_bytes_fail (copy, len, "dnl.jpg",
+                     "dnl.jpg: unsupported JPEG variant (height given by a DNL marker)");
+}
+
 /* Resampling ----------------------------------------------------------------------------------- */
 
 static LkImage *
@@ -1200,6 +1939,20 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decode/error/prefixes-and-corruption",
                    test_error_prefixes_and_corruption);
   g_test_add_func ("/engine/decode/budget-interlaced-rgba16", test_budget_interlaced_rgba16);
+  g_test_add_func ("/engine/decode/sniff/formats", test_sniff_formats);
+  g_test_add_func ("/engine/decode/sniff/short-heads", test_sniff_short_heads);
+  g_test_add_func ("/engine/decode/sniff/agrees-with-decoder", test_sniff_agrees_with_decoder);
+  g_test_add_func ("/engine/decode/set-target", test_set_target);
+  g_test_add_func ("/engine/decode/scaled/size", test_scaled_size);
+  g_test_add_func ("/engine/decode/scaled/targets", test_scaled_targets);
+  g_test_add_func ("/engine/decode/scaled/progressive", test_scaled_progressive);
+  g_test_add_func ("/engine/decode/scaled/orientation", test_scaled_orientation);
+  g_test_add_func ("/engine/decode/scaled/odd-size", test_scaled_odd_size);
+  g_test_add_func ("/engine/decode/scaled/errors", test_scaled_errors);
+  g_test_add_func ("/engine/decode/jpeg/stop-on-warning", test_jpeg_stop_on_warning);
+  g_test_add_func ("/engine/decode/jpeg/too-many-scans", test_jpeg_too_many_scans);
+  g_test_add_func ("/engine/decode/jpeg/cmyk", test_jpeg_cmyk);
+  g_test_add_func ("/engine/decode/jpeg/variants", test_jpeg_variants);
   g_test_add_func ("/engine/resample/identity", test_resample_identity);
   g_test_add_func ("/engine/resample/fit-border", test_resample_fit_border);
   g_test_add_func ("/engine/resample/fit-same-long-side", test_resample_fit_same_long_side);

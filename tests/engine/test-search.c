@@ -4,8 +4,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "lookalike.h"
+#include "nn/nn.h"
 
 #include <math.h>
+#include <string.h>
 
 static float *
 random_unit_vectors (GRand *rng, gsize n, int dim)
@@ -93,6 +95,415 @@ test_top_k_ties_and_sizes (void)
   g_assert_cmpuint (lk_top_k (m, 0, 2, q, 10, -1, top), ==, 0);
   g_assert_cmpuint (lk_top_k (m, 6, 2, q, 0, -1, top), ==, 0);
   g_assert_cmpuint (lk_top_k (m, 1, 2, q, 5, 0, top), ==, 0);
+}
+
+/* The reference ranking: dot products in double, rounded to float as the engine reports them (a NaN
+ * counts as -1), sorted by that score and then by index. Rows whose double scores differ but round
+ * to the same float are genuine float ties, ranked by index. */
+typedef struct
+{
+  float *key;   /* (n) */
+  guint *order; /* (n) */
+  gsize n;
+} Oracle;
+
+static int
+oracle_key_compare (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const float *key = data;
+  guint i = *(const guint *) a, j = *(const guint *) b;
+  if (key[i] != key[j])
+    return key[i] > key[j] ? -1 : 1;
+  return i < j ? -1 : 1;
+}
+
+static void
+oracle_init (Oracle *oracle, const float *m, gsize n, int dim, const float *q)
+{
+  oracle->n = n;
+  oracle->key = g_new (float, n);
+  oracle->order = g_new (guint, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      double s = 0;
+      for (int d = 0; d < dim; d++)
+        s += (double) m[i * dim + d] * q[d];
+      oracle->key[i] = isnan (s) ? -1.0f : (float) s;
+      oracle->order[i] = (guint) i;
+    }
+  g_qsort_with_data (oracle->order, (gint) n, sizeof (guint), oracle_key_compare, oracle->key);
+}
+
+static void
+oracle_clear (Oracle *oracle)
+{
+  g_clear_pointer (&oracle->key, g_free);
+  g_clear_pointer (&oracle->order, g_free);
+}
+
+static void
+assert_oracle_ranking (const Oracle *oracle, const LkMatch *got, gsize found, gsize k,
+                       gssize exclude)
+{
+  gboolean excluded = exclude >= 0 && (gsize) exclude < oracle->n;
+  gsize expected = MIN (k, excluded ? oracle->n - 1 : oracle->n);
+
+  g_assert_cmpuint (found, ==, expected);
+  for (gsize r = 0, o = 0; r < found; r++, o++)
+    {
+      if ((gssize) oracle->order[o] == exclude)
+        o++;
+      if (got[r].index != oracle->order[o])
+        g_error ("rank %zu of %zu (exclude %zd): row %u (%.9g), expected row %u (%.9g)", r, found,
+                 exclude, got[r].index, got[r].cosine, oracle->order[o],
+                 oracle->key[oracle->order[o]]);
+      g_assert_cmpfloat_with_epsilon (got[r].cosine, oracle->key[got[r].index], 1e-6);
+    }
+}
+
+static void
+assert_same_matches (const LkMatch *a, gsize found_a, const LkMatch *b, gsize found_b)
+{
+  g_assert_cmpuint (found_a, ==, found_b);
+  for (gsize r = 0; r < found_a; r++)
+    {
+      g_assert_cmpuint (a[r].index, ==, b[r].index);
+      g_assert_cmpfloat (a[r].cosine, ==, b[r].cosine); /* the same bits, not nearly */
+    }
+}
+
+/* The ranker tests run twice: with the AVX-512 kernel where the CPU has it, and with the portable
+ * one (sgemv), which every CPU runs. */
+static gboolean
+use_kernels (gconstpointer data)
+{
+  gboolean generic = GPOINTER_TO_INT (data);
+  gboolean avx512 = FALSE;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+  avx512 = __builtin_cpu_supports ("avx512f");
+#endif
+  if (!generic && !avx512)
+    {
+      g_test_skip ("no AVX-512 on this CPU: the -generic variant tests the kernel it runs");
+      return FALSE;
+    }
+  nn_set_generic_kernels (generic);
+  return TRUE;
+}
+
+static void
+restore_kernels (void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  /* (false would force the AVX-512 kernels on, even where the CPU has none) */
+  if (__builtin_cpu_supports ("avx512f"))
+    nn_set_generic_kernels (false);
+#endif
+}
+
+/* n not a multiple of the thread count, the row alignment or the block sizes; every k from 1 to
+ * more than n; the excluded row first, last, in the middle and out of range. */
+static void
+test_ranker_brute_force_run (void)
+{
+  const struct
+  {
+    gsize n;
+    int dim;
+  } shapes[] = { { 3001, 37 }, { 70001, 19 } };
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      gsize n = shapes[s].n;
+      int dim = shapes[s].dim;
+      g_autoptr (GRand) rng = g_rand_new_with_seed (7 + s);
+      g_autofree float *m = random_unit_vectors (rng, n, dim);
+      g_autofree float *q = random_unit_vectors (rng, 1, dim);
+      g_autofree LkMatch *top = g_new (LkMatch, n + 5);
+      g_autofree LkMatch *plain = g_new (LkMatch, n + 5);
+      const gsize ks[] = { 1, 10, n - 1, n, n + 5 };
+      const gssize excludes[] = { -1, 0, (gssize) n - 1, (gssize) n / 2 + 3, (gssize) n };
+      Oracle oracle;
+
+      oracle_init (&oracle, m, n, dim, q);
+      for (int threads = 1; threads <= 3; threads++)
+        {
+          g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+          for (gsize ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+            for (gsize e = 0; e < G_N_ELEMENTS (excludes); e++)
+              {
+                gsize found = lk_ranker_top_k (ranker, m, n, dim, q, ks[ki], excludes[e], top);
+                assert_oracle_ranking (&oracle, top, found, ks[ki], excludes[e]);
+                if (threads == 2 && ks[ki] <= n)
+                  {
+                    gsize found_plain = lk_top_k (m, n, dim, q, ks[ki], excludes[e], plain);
+                    assert_same_matches (top, found, plain, found_plain);
+                  }
+              }
+        }
+      oracle_clear (&oracle);
+    }
+}
+
+static void
+test_ranker_brute_force (gconstpointer data)
+{
+  if (use_kernels (data))
+    test_ranker_brute_force_run ();
+  restore_kernels ();
+}
+
+/* Runs of identical rows around every place where 2 or 3 threads split 70001 rows (n / 3, n / 2,
+ * 2n / 3, give or take the alignment of the shares), so that a share ends inside a tie. The rows
+ * are copies of the query, the best match, and are not exactly representable: their scores tie
+ * only if every copy is scored the same way wherever it falls in a share or a BLAS block. */
+static void
+test_ranker_ties_across_shares_run (void)
+{
+  const gsize n = 70001;
+  const int dim = 24, half_run = 64;
+  const gsize centres[] = { n / 3, n / 2, 2 * n / 3 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+  g_autofree float *m = random_unit_vectors (rng, n, dim);
+  g_autofree float *q = random_unit_vectors (rng, 1, dim);
+  g_autofree LkMatch *top = g_new (LkMatch, n);
+  g_autofree LkMatch *many = g_new (LkMatch, 3 * n);
+  g_autofree float *queries = g_new (float, 3 * dim);
+  gsize tied = 0, found_many[3];
+  Oracle oracle;
+
+  for (gsize c = 0; c < G_N_ELEMENTS (centres); c++)
+    for (gsize i = centres[c] - half_run; i < centres[c] + half_run; i++, tied++)
+      memcpy (m + i * dim, q, dim * sizeof (float));
+  /* queries for top_k_many: the tied query twice, then another */
+  memcpy (queries, q, dim * sizeof (float));
+  memcpy (queries + dim, q, dim * sizeof (float));
+  memcpy (queries + 2 * dim, m + 5 * dim, dim * sizeof (float));
+
+  oracle_init (&oracle, m, n, dim, q);
+  for (int threads = 1; threads <= 3; threads++)
+    {
+      g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+      const gsize ks[] = { 5, 100, 200, tied, tied + 10 };
+      for (gsize ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+        {
+          gsize found = lk_ranker_top_k (ranker, m, n, dim, q, ks[ki], -1, top);
+          assert_oracle_ranking (&oracle, top, found, ks[ki], -1);
+          for (gsize r = 1; r < MIN (found, tied); r++)
+            {
+              g_assert_cmpuint (top[r].index, >, top[r - 1].index);
+              g_assert_cmpfloat (top[r].cosine, ==, top[0].cosine);
+            }
+
+          /* the same through sgemm, whose edge tiles sum in yet another order */
+          const gssize excludes[3] = { -1, (gssize) centres[1], -1 };
+          lk_ranker_top_k_many (ranker, m, n, dim, queries, 3, ks[ki], NULL, many, found_many);
+          assert_same_matches (many, found_many[0], top, found);
+          assert_same_matches (many + ks[ki], found_many[1], top, found);
+          lk_ranker_top_k_many (ranker, m, n, dim, queries, 3, ks[ki], excludes, many, found_many);
+          found = lk_ranker_top_k (ranker, m, n, dim, q, ks[ki], excludes[1], top);
+          assert_same_matches (many + ks[ki], found_many[1], top, found);
+        }
+    }
+  oracle_clear (&oracle);
+}
+
+static void
+test_ranker_ties_across_shares (gconstpointer data)
+{
+  if (use_kernels (data))
+    test_ranker_ties_across_shares_run ();
+  restore_kernels ();
+}
+
+/* Rows that are the query give or take an ulp in each coordinate: their scores differ by a few
+ * ulps, as much as BLAS rounding moves them, so a row that BLAS scores at or just under the current
+ * k-th best can still belong in the top k. */
+static void
+test_ranker_near_ties_run (void)
+{
+  const gsize n = 20001;
+  const int dim = 24;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (23);
+  g_autofree float *q = random_unit_vectors (rng, 1, dim);
+  g_autofree float *m = g_new (float, n *dim);
+  g_autofree LkMatch *top = g_new (LkMatch, 1000);
+  g_autofree LkMatch *many = g_new (LkMatch, 2 * 1000);
+  g_autofree float *queries = g_new (float, 2 * dim);
+  gsize found_many[2];
+  Oracle oracle;
+
+  for (gsize i = 0; i < n * dim; i++)
+    {
+      float x = q[i % dim];
+      for (int steps = g_rand_int_range (rng, -2, 3); steps != 0; steps += steps < 0 ? 1 : -1)
+        x = nextafterf (x, steps < 0 ? -2.0f : 2.0f);
+      m[i] = x;
+    }
+  memcpy (queries, m + 7 * dim, dim * sizeof (float));
+  memcpy (queries + dim, q, dim * sizeof (float));
+  oracle_init (&oracle, m, n, dim, q);
+
+  for (int threads = 1; threads <= 3; threads++)
+    {
+      g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+      const gsize ks[] = { 1, 10, 100, 1000 };
+      for (gsize ki = 0; ki < G_N_ELEMENTS (ks); ki++)
+        {
+          gsize found = lk_ranker_top_k (ranker, m, n, dim, q, ks[ki], -1, top);
+          assert_oracle_ranking (&oracle, top, found, ks[ki], -1);
+          lk_ranker_top_k_many (ranker, m, n, dim, queries, 2, ks[ki], NULL, many, found_many);
+          assert_same_matches (many + ks[ki], found_many[1], top, found);
+        }
+    }
+  oracle_clear (&oracle);
+}
+
+static void
+test_ranker_near_ties (gconstpointer data)
+{
+  if (use_kernels (data))
+    test_ranker_near_ties_run ();
+  restore_kernels ();
+}
+
+/* A NaN score counts as -1: NaN rows come after every real score, by index, and never displace
+ * one; a NaN query ranks every row alike, so by index. */
+static void
+test_ranker_nan_rows_run (void)
+{
+  const gsize n = 3001;
+  const int dim = 37;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (13);
+  g_autofree float *m = random_unit_vectors (rng, n, dim);
+  g_autofree float *q = random_unit_vectors (rng, 1, dim);
+  g_autofree float *nan_query = g_new (float, dim);
+  g_autofree LkMatch *top = g_new (LkMatch, n);
+  const gsize nan_rows[] = { 0, 1, 1000, 1007, 1500, 2000, n - 1 };
+  Oracle oracle;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (nan_rows); i++)
+    m[nan_rows[i] * dim + 3] = NAN;
+  for (int d = 0; d < dim; d++)
+    nan_query[d] = NAN;
+  oracle_init (&oracle, m, n, dim, q);
+
+  for (int threads = 1; threads <= 3; threads++)
+    {
+      g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+      gsize found = lk_ranker_top_k (ranker, m, n, dim, q, n, -1, top);
+
+      assert_oracle_ranking (&oracle, top, found, n, -1);
+      for (gsize i = 0; i < G_N_ELEMENTS (nan_rows); i++)
+        {
+          const LkMatch *match = &top[n - G_N_ELEMENTS (nan_rows) + i];
+          g_assert_cmpuint (match->index, ==, nan_rows[i]);
+          g_assert_cmpfloat (match->cosine, ==, -1.0f);
+        }
+      found = lk_ranker_top_k (ranker, m, n, dim, q, 10, -1, top);
+      assert_oracle_ranking (&oracle, top, found, 10, -1);
+
+      found = lk_ranker_top_k (ranker, m, n, dim, nan_query, 20, 2, top);
+      g_assert_cmpuint (found, ==, 20);
+      for (gsize r = 0; r < found; r++)
+        {
+          g_assert_cmpuint (top[r].index, ==, r < 2 ? r : r + 1);
+          g_assert_cmpfloat (top[r].cosine, ==, -1.0f);
+        }
+    }
+  oracle_clear (&oracle);
+}
+
+static void
+test_ranker_nan_rows (gconstpointer data)
+{
+  if (use_kernels (data))
+    test_ranker_nan_rows_run ();
+  restore_kernels ();
+}
+
+/* Many queries (several sgemm blocks of queries; with a huge k, blocks shrink to bound the heaps)
+ * give the same bits as one query at a time. */
+static void
+test_ranker_many_matches_single_run (void)
+{
+  const struct
+  {
+    gsize n, nq, k;
+    int dim;
+  } cases[] = {
+    { 3001, 150, 10, 37 },
+    { 3001, 70, 3006, 37 },
+    { 20001, 61, 20001, 8 },
+  };
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      gsize n = cases[c].n, nq = cases[c].nq, k = cases[c].k;
+      int dim = cases[c].dim;
+      g_autoptr (GRand) rng = g_rand_new_with_seed (17 + c);
+      g_autofree float *m = random_unit_vectors (rng, n, dim);
+      g_autofree float *queries = random_unit_vectors (rng, nq, dim);
+      g_autofree gssize *excludes = g_new (gssize, nq);
+      g_autofree LkMatch *many = g_new (LkMatch, nq * k);
+      g_autofree LkMatch *one = g_new (LkMatch, k);
+      g_autofree gsize *found = g_new (gsize, nq);
+
+      /* some queries are rows of the matrix, to find themselves or to leave themselves out */
+      for (gsize i = 0; i < nq; i += 3)
+        memcpy (queries + i * dim, m + (i * 41 % n) * dim, dim * sizeof (float));
+      for (gsize i = 0; i < nq; i++)
+        excludes[i] = i % 3 == 0 ? (gssize) (i * 41 % n) : i % 5 == 1 ? -1 : (gssize) (i * 7 % n);
+      excludes[1] = 0;
+      excludes[2] = (gssize) n - 1;
+      excludes[4] = (gssize) n + 3;
+
+      for (int threads = 1; threads <= 3; threads += 2)
+        {
+          g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+          for (int with_excludes = 0; with_excludes <= 1; with_excludes++)
+            {
+              lk_ranker_top_k_many (ranker, m, n, dim, queries, nq, k,
+                                    with_excludes ? excludes : NULL, many, found);
+              /* with k = n one query takes milliseconds: check a sample from every block */
+              for (gsize i = 0; i<nq; i += k> 1000 ? 5 : 1)
+                {
+                  gssize exclude = with_excludes ? excludes[i] : -1;
+                  gsize got =
+                    lk_ranker_top_k (ranker, m, n, dim, queries + i * dim, k, exclude, one);
+                  assert_same_matches (many + i * k, found[i], one, got);
+                  if (i % 3 == 0 && !with_excludes)
+                    g_assert_cmpuint (many[i * k].index, ==, i * 41 % n);
+                }
+            }
+        }
+    }
+
+  /* nothing to rank */
+  g_autoptr (LkRanker) ranker = lk_ranker_new (2);
+  const float row[2] = { 1, 0 }, two[2 * 2] = { 1, 0, 0, 1 };
+  LkMatch top[2 * 4];
+  gsize found[2] = { 9, 9 };
+  const gssize self[2] = { 0, -1 };
+  lk_ranker_top_k_many (ranker, row, 1, 2, two, 2, 4, self, top, found);
+  g_assert_cmpuint (found[0], ==, 0);
+  g_assert_cmpuint (found[1], ==, 1);
+  g_assert_cmpuint (top[4].index, ==, 0);
+  g_assert_cmpfloat (top[4].cosine, ==, 0.0f);
+  lk_ranker_top_k_many (ranker, row, 0, 2, two, 2, 4, NULL, top, found);
+  g_assert_cmpuint (found[0] + found[1], ==, 0);
+  found[0] = 9;
+  lk_ranker_top_k_many (ranker, row, 1, 2, two, 1, 0, NULL, top, found);
+  g_assert_cmpuint (found[0], ==, 0);
+}
+
+static void
+test_ranker_many_matches_single (gconstpointer data)
+{
+  if (use_kernels (data))
+    test_ranker_many_matches_single_run ();
+  restore_kernels ();
 }
 
 static void
@@ -189,6 +600,61 @@ test_eval_average_precision_order (void)
   g_assert_cmpfloat_with_epsilon (r->recall_at_k, 1.0, 1e-12);
 }
 
+/* Leave-one-out over more items than one call ranks (it ranks them in chunks of queries), against
+ * the metrics computed here from lk_top_k one query at a time. */
+static void
+test_eval_matches_single_queries (void)
+{
+  const gsize n = 2500, k = 7;
+  const int dim = 12;
+  const guint n_labels = 9;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (19);
+  g_autofree float *v = random_unit_vectors (rng, n, dim);
+  g_autofree guint *labels = g_new (guint, n);
+  g_autofree gsize *label_items = g_new0 (gsize, n_labels);
+  g_autofree gsize *label_hits = g_new0 (gsize, n_labels);
+  LkMatch top[7];
+  double precision = 0, ap = 0, recall = 0;
+  gsize with_others = 0;
+
+  /* labels follow the first coordinate, so that neighbours tend to share one */
+  for (gsize i = 0; i < n; i++)
+    {
+      labels[i] = MIN ((guint) ((v[i * dim] + 1) / 2 * n_labels), n_labels - 1);
+      label_items[labels[i]]++;
+    }
+  for (gsize q = 0; q < n; q++)
+    {
+      gsize found = lk_top_k (v, n, dim, v + q * dim, k, (gssize) q, top);
+      gsize relevant = label_items[labels[q]] - 1, hits = 0;
+      double sum_precision = 0;
+      for (gsize r = 0; r < found; r++)
+        if (labels[top[r].index] == labels[q])
+          sum_precision += (double) ++hits / (double) (r + 1);
+      precision += (double) hits / k;
+      label_hits[labels[q]] += hits;
+      if (relevant > 0)
+        {
+          with_others++;
+          recall += (double) hits / relevant;
+          ap += sum_precision / MIN (k, relevant);
+        }
+    }
+
+  g_autoptr (LkEvalResult) r = lk_eval_leave_one_out (v, n, dim, labels, n_labels, k);
+  g_assert_cmpfloat (r->precision_at_k, >, 0.3); /* the labels mean something */
+  g_assert_cmpfloat_with_epsilon (r->precision_at_k, precision / n, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r->map_at_k, ap / with_others, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r->recall_at_k, recall / with_others, 1e-12);
+  for (guint l = 0; l < n_labels; l++)
+    {
+      g_assert_cmpuint (r->label_items[l], ==, label_items[l]);
+      if (label_items[l])
+        g_assert_cmpfloat_with_epsilon (r->label_precision[l],
+                                        (double) label_hits[l] / (label_items[l] * k), 1e-12);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -196,10 +662,31 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/search/top-k-brute-force", test_top_k_matches_brute_force);
   g_test_add_func ("/engine/search/top-k-ties", test_top_k_ties_and_sizes);
+  g_test_add_data_func ("/engine/search/ranker-brute-force", GINT_TO_POINTER (FALSE),
+                        test_ranker_brute_force);
+  g_test_add_data_func ("/engine/search/ranker-ties-across-shares", GINT_TO_POINTER (FALSE),
+                        test_ranker_ties_across_shares);
+  g_test_add_data_func ("/engine/search/ranker-near-ties", GINT_TO_POINTER (FALSE),
+                        test_ranker_near_ties);
+  g_test_add_data_func ("/engine/search/ranker-nan-rows", GINT_TO_POINTER (FALSE),
+                        test_ranker_nan_rows);
+  g_test_add_data_func ("/engine/search/ranker-many", GINT_TO_POINTER (FALSE),
+                        test_ranker_many_matches_single);
+  g_test_add_data_func ("/engine/search/ranker-brute-force-generic", GINT_TO_POINTER (TRUE),
+                        test_ranker_brute_force);
+  g_test_add_data_func ("/engine/search/ranker-ties-across-shares-generic", GINT_TO_POINTER (TRUE),
+                        test_ranker_ties_across_shares);
+  g_test_add_data_func ("/engine/search/ranker-near-ties-generic", GINT_TO_POINTER (TRUE),
+                        test_ranker_near_ties);
+  g_test_add_data_func ("/engine/search/ranker-nan-rows-generic", GINT_TO_POINTER (TRUE),
+                        test_ranker_nan_rows);
+  g_test_add_data_func ("/engine/search/ranker-many-generic", GINT_TO_POINTER (TRUE),
+                        test_ranker_many_matches_single);
   g_test_add_func ("/engine/search/normalize", test_normalize);
   g_test_add_func ("/engine/search/percent-and-bands", test_percent_and_bands);
   g_test_add_func ("/engine/search/eval-known-answer", test_eval_known_answer);
   g_test_add_func ("/engine/search/eval-average-precision", test_eval_average_precision_order);
+  g_test_add_func ("/engine/search/eval-many-queries", test_eval_matches_single_queries);
 
   return g_test_run ();
 }

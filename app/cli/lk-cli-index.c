@@ -1,0 +1,267 @@
+/* lk-cli-index.c: `lookalike-cli index`, bringing a catalog up to date with its folder.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * lookalike-cli index [--index DB] [--backend cnn] [--weights FILE] [--threads N] [--json] DIR
+ *
+ * Progress goes to stderr: a bar on a terminal, a plain line every few seconds otherwise. The
+ * summary goes to stdout ("added 1,540, updated 3, removed 2, failed 2: a.jpg (truncated JPEG)"),
+ * or with --json one object. Ctrl+C stops after the batch in flight, keeping everything done.
+ * Images that cannot be read are reported, not fatal: the exit status is 0 when the catalog is up
+ * to date, 1 when the run could not finish.
+ */
+#include "config.h"
+
+#include "lk-cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+typedef struct
+{
+  gboolean tty;
+  gint64 last_line; /* µs, plain-line mode */
+  gboolean drew;
+} Progress;
+
+static void
+format_duration (char *buf, gsize size, double seconds)
+{
+  if (seconds < 0)
+    g_strlcpy (buf, "?", size);
+  else if (seconds < 90)
+    g_snprintf (buf, size, "%.0f s", seconds);
+  else if (seconds < 5400)
+    g_snprintf (buf, size, "%.0f min", seconds / 60);
+  else
+    g_snprintf (buf, size, "%.1f h", seconds / 3600);
+}
+
+static void
+progress_cb (const LkIndexProgress *p, gpointer user_data)
+{
+  Progress *state = user_data;
+  double fraction = p->total ? (double) p->done / p->total : 1.0;
+  char eta[32];
+
+  format_duration (eta, sizeof eta, p->eta_seconds);
+  if (state->tty)
+    {
+      enum
+      {
+        WIDTH = 30
+      };
+      char bar[WIDTH + 1];
+      int fill = (int) (fraction * WIDTH);
+      for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+      bar[WIDTH] = '\0';
+      fprintf (
+        stderr,
+        _ ("\r[%s] %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %3.0f%%  %.0f images/s  %s left  "),
+        bar, p->done, p->total, 100 * fraction, p->images_per_second, eta);
+      state->drew = TRUE;
+    }
+  else
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (p->done == 0 || (p->done != p->total && now - state->last_line < 2 * G_USEC_PER_SEC))
+        return;
+      state->last_line = now;
+      fprintf (stderr,
+               _ ("indexed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " (%.0f%%), %.0f images/s, "
+                  "%s left\n"),
+               p->done, p->total, 100 * fraction, p->images_per_second, eta);
+    }
+  fflush (stderr);
+}
+
+/* Ctrl+C and SIGTERM cancel the run. Threads started before main () (OpenBLAS makes its own)
+ * may receive the signal, so it is caught by a handler that only writes to a pipe; a thread
+ * waiting on the pipe does the cancelling. A second Ctrl+C, once cancelling, ends at once. */
+static int signal_pipe[2] = { -1, -1 };
+
+static void
+on_signal (int sig)
+{
+  char c = (char) sig;
+  ssize_t ignored = write (signal_pipe[1], &c, 1);
+  (void) ignored;
+}
+
+static gpointer
+signal_thread (gpointer data)
+{
+  GCancellable *cancellable = data;
+  char c;
+
+  while (read (signal_pipe[0], &c, 1) < 0 && errno == EINTR)
+    ;
+  signal (SIGINT, SIG_DFL);
+  signal (SIGTERM, SIG_DFL);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+catch_signals (GCancellable *cancellable)
+{
+  struct sigaction action = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, NULL))
+    return; /* without the pipe, Ctrl+C keeps its default: committed batches stay anyway */
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  g_thread_unref (g_thread_new ("lk-signals", signal_thread, cancellable));
+}
+
+static void
+print_json (LkCatalog *catalog, LkBackend backend, LkModel *model, const LkIndexSummary *summary)
+{
+  g_autoptr (GString) out = g_string_new ("{\"catalog\": ");
+
+  lk_cli_json_string (out, lk_catalog_get_path (catalog));
+  g_string_append (out, ", \"root\": ");
+  lk_cli_json_string (out, lk_catalog_get_root (catalog));
+  g_string_append (out, ", \"backend\": ");
+  lk_cli_json_string (out, lk_backend_to_string (backend));
+  g_string_append (out, ", \"model\": ");
+  lk_cli_json_string (out, lk_model_get_name (model));
+  g_string_append_printf (out,
+                          ", \"added\": %u, \"updated\": %u, \"removed\": %u, \"renamed\": %u, "
+                          "\"unchanged\": %u, \"failed\": [",
+                          summary->added, summary->updated, summary->removed, summary->renamed,
+                          summary->unchanged);
+  for (guint i = 0; i < summary->failures->len; i++)
+    {
+      const LkIndexFailure *f = summary->failures->pdata[i];
+      g_string_append (out, i ? ", {\"path\": " : "{\"path\": ");
+      lk_cli_json_string (out, f->path);
+      g_string_append (out, ", \"reason\": ");
+      lk_cli_json_string (out, f->reason);
+      g_string_append_c (out, '}');
+    }
+  g_string_append_printf (out, "], \"seconds\": %.3f}\n", summary->seconds);
+  fwrite (out->str, 1, out->len, stdout);
+}
+
+int
+lk_cli_index (int argc, char **argv)
+{
+  g_autofree char *index_path = NULL, *backend_name = NULL, *weights = NULL, *preprocess = NULL;
+  g_auto (GStrv) dirs = NULL;
+  int threads = 0, batch = 16, size = 0;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
+      N_ ("Catalog file (default: one per folder under ~/.local/share/lookalike/catalogs)"),
+      N_ ("FILE") },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, N_ ("cnn (the default)"),
+      N_ ("NAME") },
+    { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
+      N_ ("Network weights (default: those the catalog was indexed with, else the installed ones)"),
+      N_ ("FILE") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_ ("Worker threads (all cores)"), "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, N_ ("Images per forward pass and commit (16)"),
+      "N" },
+    { "size", 's', 0, G_OPTION_ARG_INT, &size,
+      N_ ("Input size in pixels, 64–512 (as before, else 224)"), "N" },
+    { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
+      N_ ("fit, center-crop or stretch (as before, else center-crop)"), N_ ("MODE") },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the summary as JSON"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, N_ ("FOLDER") },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (_ ("FOLDER — index a product folder"));
+  g_autoptr (GError) error = NULL;
+  LkBackend backend;
+  LkIndexParams params = lk_index_default_params ();
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context,
+                                _ ("Embeds the images under FOLDER that are new or changed since "
+                                   "the last run, removes those that are gone, and reports the "
+                                   "ones that cannot be read."));
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      lk_cli_fail ("index: %s", error->message);
+      return LK_CLI_USAGE;
+    }
+  if (!dirs || !dirs[0] || dirs[1])
+    {
+      lk_cli_fail (_ ("index: give one folder (lookalike-cli index --help)"));
+      return LK_CLI_USAGE;
+    }
+  if (!lk_cli_parse_backend ("index", backend_name, &backend))
+    return LK_CLI_USAGE;
+  if (preprocess && !lk_preprocess_from_string (preprocess, &params.preprocess))
+    {
+      lk_cli_fail (_ ("index: unknown preprocessing “%s”: use fit, center-crop or stretch"),
+                   preprocess);
+      return LK_CLI_USAGE;
+    }
+  if (backend != LK_BACKEND_CNN)
+    return lk_cli_fail (_ ("the %s backend is not available in this version of Lookalike"),
+                        lk_backend_to_string (backend));
+
+  g_autofree char *path = index_path ? g_strdup (index_path) : lk_catalog_default_path (dirs[0]);
+  g_autoptr (LkCatalog) catalog = lk_catalog_open (path, dirs[0], &error);
+  if (!catalog)
+    return lk_cli_fail ("%s", error->message);
+
+  /* keep the model, size and preprocessing the catalog was made with unless told otherwise:
+   * changing any of them re-embeds every image */
+  g_autoptr (LkModelIdentity) previous = lk_catalog_get_identity (catalog, backend, &error);
+  if (error)
+    return lk_cli_fail ("%s", error->message);
+  g_autofree char *weights_path = NULL;
+  if (weights)
+    weights_path = g_strdup (weights);
+  else if (previous && previous->weights_path
+           && g_file_test (previous->weights_path, G_FILE_TEST_IS_REGULAR))
+    weights_path = g_strdup (previous->weights_path);
+  else if (!(weights_path = lk_cli_resolve_weights (NULL, &error)))
+    return lk_cli_fail ("%s", error->message);
+  g_autoptr (LkModel) model = lk_model_new_from_file (weights_path, &error);
+  if (!model)
+    return lk_cli_fail ("%s", error->message);
+  params.input_size = size ? size : previous ? previous->input_size : 224;
+  if (!preprocess && previous)
+    params.preprocess = previous->preprocess;
+  params.n_threads = threads;
+  params.batch = batch;
+
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  catch_signals (cancellable);
+
+  Progress progress = { .tty = isatty (STDERR_FILENO) };
+  g_autoptr (LkIndexSummary) summary = NULL;
+  gboolean ok = lk_catalog_index (catalog, backend, model, &params, progress_cb, &progress,
+                                  &summary, cancellable, &error);
+  if (progress.drew)
+    fputc ('\n', stderr);
+  lk_cli_remember_catalog (path);
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted: what was indexed is kept; run the same command again "
+                               "to continue"));
+      return lk_cli_fail ("%s", error->message);
+    }
+
+  if (json)
+    print_json (catalog, backend, model, summary);
+  else
+    {
+      g_autofree char *line = lk_index_summary_to_string (summary, 10);
+      printf ("%s\n", line);
+    }
+  return LK_CLI_OK;
+}

@@ -1,0 +1,477 @@
+/* lk-ranker.c: exact cosine top-k on worker threads.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Ranking is a stream through the matrix: 1,000,000 × 128 floats are 512 MB per query, so the
+ * speed is the memory bandwidth, and one core cannot draw all of it. The rows are split into one
+ * contiguous share per thread (NnPool; OpenBLAS itself runs single-threaded); each share is scored
+ * a block at a time into a buffer that stays in cache, and each share keeps a k-sized min-heap per
+ * query; the shares' heaps are merged at the end. One query is scored by score_rows_avx512 () where
+ * the CPU has AVX-512 (it reads the matrix about 20 % faster than OpenBLAS's sgemv here, as fast as
+ * a plain read), by sgemv elsewhere; a block of queries by sgemm, so that the matrix is read once
+ * per block of queries.
+ *
+ * Exactness. Those kernels sum in orders that depend on where a row falls in the call (tails of
+ * 4-row groups, edge tiles of sgemm), so two identical rows can get scores an ulp apart, and the
+ * kernels differ from each other. Their score is therefore only a filter: a row becomes a
+ * candidate when it comes within a margin (far above any float error of a dim-term dot product) of
+ * the share's current k-th best, and a candidate is scored again by exact_score (), in double, in
+ * a fixed order. That score depends only on the row and the query: ties are exact wherever rows sit, one
+ * query and many give the same bits, and the order matches a double-precision brute force except
+ * for scores that round to the same float. After the first blocks a row is almost never a
+ * candidate, so the work per row after the BLAS call is one compare.
+ *
+ * Order: higher cosine first, equal cosines by lower row index; a NaN score counts as -1. Within a
+ * share rows arrive by increasing index, so a score equal to the k-th best never displaces it;
+ * across shares the merge compares indexes.
+ *
+ * A ranker's scratch is reused between calls: one ranker serves one searching thread at a time.
+ */
+#define G_LOG_DOMAIN "lk-ranker"
+
+#include "lookalike.h"
+#include "nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+
+enum
+{
+  ROW_ALIGN = 16,             /* shares and blocks start at multiples of this many rows */
+  MIN_SHARE_FLOATS = 1 << 15, /* 128 KiB of matrix: below that a share is not worth a thread */
+  SGEMM_FLOATS = 1 << 16,     /* scores per sgemm (queries × rows): 256 KiB stay in L2 */
+  SCORE_ROWS = 4096,          /* rows per single-query block: 16 KiB of scores stay in L1 */
+  QUERY_BLOCK = 64,           /* queries per sgemm */
+  HEAP_BYTES = 8 << 20,       /* per share: fewer queries per block when k is huge */
+};
+
+typedef struct
+{
+  /* owned, grown on demand */
+  float *scores;  /* (queries, block rows) */
+  LkMatch *heaps; /* (queries, stride): one min-heap per query */
+  gsize *kept;    /* (queries) */
+  gsize n_scores, n_heap, n_kept;
+} Share;
+
+struct _LkRanker
+{
+  /* owned */
+  NnPool *pool; /* NULL: everything runs on the calling thread */
+  Share *shares;
+  int n_threads;
+  gboolean avx512; /* score one query with score_rows_avx512 (), not sgemv */
+};
+
+/* One block of queries against the whole matrix. */
+typedef struct
+{
+  /* borrowed */
+  LkRanker *ranker;
+  const float *matrix;    /* (n, dim) */
+  const float *queries;   /* (nq, dim) */
+  const gssize *excludes; /* (nq) */
+  const float *margins;   /* (nq) */
+  gsize n, nq;
+  int dim;
+  gsize limit;      /* k, at most n */
+  gsize share_rows; /* rows per share, the last one shorter */
+  gsize block_rows; /* rows per BLAS call */
+  gsize stride;     /* heap entries per query in a share */
+} Job;
+
+/* The score that ranks: products of floats are exact in double, summed in double in a fixed order
+ * and rounded once, so it is within one float rounding of the true dot product and the same bits
+ * for the same row and query on every path. FMA contraction cannot change it either (the product
+ * is exact). */
+static float
+exact_score (const float *row, /* (dim) */
+             const float *query, int dim)
+{
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int j = 0;
+
+  for (; j + 4 <= dim; j += 4)
+    {
+      s0 += (double) row[j] * query[j];
+      s1 += (double) row[j + 1] * query[j + 1];
+      s2 += (double) row[j + 2] * query[j + 2];
+      s3 += (double) row[j + 3] * query[j + 3];
+    }
+  for (; j < dim; j++)
+    s0 += (double) row[j] * query[j];
+
+  float score = (float) ((s0 + s1) + (s2 + s3));
+  return isnan (score) ? -1.0f : score;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX512_KERNEL 1
+
+/* scores (rows) = block (rows, dim) · query (dim), in float, four rows at a time. Only a filter for
+ * exact_score (), so its order of summation does not matter. */
+__attribute__ ((target ("avx512f"))) static void
+score_rows_avx512 (float *scores,      /* (rows) */
+                   const float *block, /* (rows, dim) */
+                   gsize rows, int dim, const float *query)
+{
+  __mmask16 tail = (__mmask16) ((1u << (dim % 16)) - 1);
+  int whole = dim / 16 * 16;
+  gsize r = 0;
+
+  for (; r + 4 <= rows; r += 4)
+    {
+      const float *a = block + r * dim, *b = a + dim, *c = b + dim, *d = c + dim;
+      __m512 sa = _mm512_setzero_ps (), sb = sa, sc = sa, sd = sa;
+      int j = 0;
+
+      for (; j < whole; j += 16)
+        {
+          __m512 q = _mm512_loadu_ps (query + j);
+          sa = _mm512_fmadd_ps (_mm512_loadu_ps (a + j), q, sa);
+          sb = _mm512_fmadd_ps (_mm512_loadu_ps (b + j), q, sb);
+          sc = _mm512_fmadd_ps (_mm512_loadu_ps (c + j), q, sc);
+          sd = _mm512_fmadd_ps (_mm512_loadu_ps (d + j), q, sd);
+        }
+      if (tail)
+        {
+          __m512 q = _mm512_maskz_loadu_ps (tail, query + j);
+          sa = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, a + j), q, sa);
+          sb = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, b + j), q, sb);
+          sc = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, c + j), q, sc);
+          sd = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, d + j), q, sd);
+        }
+      scores[r] = _mm512_reduce_add_ps (sa);
+      scores[r + 1] = _mm512_reduce_add_ps (sb);
+      scores[r + 2] = _mm512_reduce_add_ps (sc);
+      scores[r + 3] = _mm512_reduce_add_ps (sd);
+    }
+  for (; r < rows; r++)
+    {
+      const float *a = block + r * dim;
+      __m512 sa = _mm512_setzero_ps ();
+      int j = 0;
+
+      for (; j < whole; j += 16)
+        sa = _mm512_fmadd_ps (_mm512_loadu_ps (a + j), _mm512_loadu_ps (query + j), sa);
+      if (tail)
+        sa = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (tail, a + j),
+                              _mm512_maskz_loadu_ps (tail, query + j), sa);
+      scores[r] = _mm512_reduce_add_ps (sa);
+    }
+}
+#endif
+
+/* scores (rows) = block (rows, dim) · query (dim) */
+static void
+score_rows (float *scores,      /* (rows) */
+            const float *block, /* (rows, dim) */
+            gsize rows, int dim, const float *query, gboolean avx512)
+{
+#ifdef HAVE_AVX512_KERNEL
+  if (avx512)
+    {
+      score_rows_avx512 (scores, block, rows, dim, query);
+      return;
+    }
+#endif
+  cblas_sgemv (CblasRowMajor, CblasNoTrans, (int) rows, dim, 1.0f, block, dim, query, 1, 0.0f,
+               scores, 1);
+}
+
+/* How far a float score can be from exact_score (): a float dot product of dim terms is off
+ * by at most about dim · 2⁻²⁴ · |row| · |query|. Rows are unit length; the margin is 8 times that
+ * bound, and costs nothing, since only rows inside it are scored again. */
+static float
+filter_margin (const float *query, int dim)
+{
+  double norm = 0;
+
+  for (int j = 0; j < dim; j++)
+    norm += (double) query[j] * query[j];
+  return (float) (sqrt (norm) * (dim + 16) * 0x1p-21);
+}
+
+/* TRUE when a ranks strictly before b */
+static inline gboolean
+ranks_before (const LkMatch *a, const LkMatch *b)
+{
+  return a->cosine > b->cosine || (a->cosine == b->cosine && a->index < b->index);
+}
+
+/* heap[0] is the worst of the kept matches */
+static void
+sift_down (LkMatch *heap, gsize n, gsize i)
+{
+  for (;;)
+    {
+      gsize l = 2 * i + 1, r = l + 1, worst = i;
+      if (l < n && ranks_before (&heap[worst], &heap[l]))
+        worst = l;
+      if (r < n && ranks_before (&heap[worst], &heap[r]))
+        worst = r;
+      if (worst == i)
+        return;
+      LkMatch t = heap[i];
+      heap[i] = heap[worst];
+      heap[worst] = t;
+      i = worst;
+    }
+}
+
+static void
+sift_up (LkMatch *heap, gsize i)
+{
+  while (i > 0)
+    {
+      gsize parent = (i - 1) / 2;
+      if (!ranks_before (&heap[parent], &heap[i]))
+        return;
+      LkMatch t = heap[i];
+      heap[i] = heap[parent];
+      heap[parent] = t;
+      i = parent;
+    }
+}
+
+/* Keeps m if it is among the best @limit seen so far. */
+static inline void
+heap_offer (LkMatch *heap, gsize *kept, gsize limit, LkMatch m)
+{
+  if (*kept < limit)
+    {
+      heap[*kept] = m;
+      sift_up (heap, (*kept)++);
+    }
+  else if (ranks_before (&m, &heap[0]))
+    {
+      heap[0] = m;
+      sift_down (heap, *kept, 0);
+    }
+}
+
+static int
+compare_matches (gconstpointer a, gconstpointer b)
+{
+  return ranks_before (a, b) ? -1 : ranks_before (b, a) ? 1 : 0;
+}
+
+/* Offers rows [first, first + rows) to one query's heap, given their BLAS scores. */
+static void
+scan_block (LkMatch *heap, gsize *kept, gsize limit, const float *scores, /* (rows) */
+            const float *block,                                           /* (rows, dim) */
+            gsize first, gsize rows, int dim, const float *query, gssize exclude, float margin)
+{
+  gsize r = 0;
+
+  if (limit == 0)
+    return;
+  /* until the heap is full every row is kept, whatever its score */
+  for (; r < rows && *kept < limit; r++)
+    if ((gssize) (first + r) != exclude)
+      heap_offer (heap, kept, limit,
+                  (LkMatch){ (guint) (first + r), exact_score (block + r * dim, query, dim) });
+  if (r == rows)
+    return;
+
+  float bar = heap[0].cosine - margin;
+  for (; r < rows; r++)
+    {
+      if (G_LIKELY (scores[r] <= bar)) /* a NaN score falls through: it counts as -1 */
+        continue;
+      if ((gssize) (first + r) == exclude)
+        continue;
+      LkMatch m = { (guint) (first + r), exact_score (block + r * dim, query, dim) };
+      if (ranks_before (&m, &heap[0]))
+        {
+          heap[0] = m;
+          sift_down (heap, *kept, 0);
+          bar = heap[0].cosine - margin;
+        }
+    }
+}
+
+static void
+rank_share_worker (void *data, int task, int thread)
+{
+  const Job *job = data;
+  Share *share = &job->ranker->shares[task];
+  gsize first = (gsize) task * job->share_rows;
+  gsize end = MIN (job->n, first + job->share_rows);
+  int dim = job->dim;
+
+  for (gsize q = 0; q < job->nq; q++)
+    share->kept[q] = 0;
+  for (gsize start = first; start < end; start += job->block_rows)
+    {
+      gsize rows = MIN (job->block_rows, end - start);
+      const float *block = job->matrix + start * dim;
+
+      if (job->nq == 1)
+        score_rows (share->scores, block, rows, dim, job->queries, job->ranker->avx512);
+      else /* scores (nq, rows) = queries (nq, dim) · block (rows, dim)ᵀ */
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) job->nq, (int) rows, dim, 1.0f,
+                     job->queries, dim, block, dim, 0.0f, share->scores, (int) rows);
+      for (gsize q = 0; q < job->nq; q++)
+        scan_block (share->heaps + q * job->stride, &share->kept[q], job->limit,
+                    share->scores + q * rows, block, start, rows, dim, job->queries + q * dim,
+                    job->excludes[q], job->margins[q]);
+    }
+}
+
+static void
+share_reserve (Share *share, gsize n_scores, gsize n_heap, gsize n_kept)
+{
+  if (share->n_scores < n_scores)
+    {
+      g_free (share->scores);
+      share->scores = g_new (float, n_scores);
+      share->n_scores = n_scores;
+    }
+  if (share->n_heap < n_heap)
+    {
+      g_free (share->heaps);
+      share->heaps = g_new (LkMatch, n_heap);
+      share->n_heap = n_heap;
+    }
+  if (share->n_kept < n_kept)
+    {
+      g_free (share->kept);
+      share->kept = g_new (gsize, n_kept);
+      share->n_kept = n_kept;
+    }
+}
+
+LkRanker *
+lk_ranker_new (int n_threads)
+{
+  LkRanker *ranker = g_new0 (LkRanker, 1);
+
+  if (n_threads <= 0)
+    n_threads = lk_runtime_get_n_cores ();
+  nn_blas_init (); /* the parallelism is ours: OpenBLAS must not start threads of its own */
+  if (n_threads > 1)
+    {
+      ranker->pool = nn_pool_new (n_threads);
+      if (!ranker->pool)
+        {
+          g_warning ("could not start %d search threads; searching on one", n_threads);
+          n_threads = 1;
+        }
+    }
+  ranker->n_threads = n_threads;
+  ranker->shares = g_new0 (Share, n_threads);
+#ifdef HAVE_AVX512_KERNEL
+  /* the engine's one switch for its AVX-512 kernels: on where the CPU has them, unless the tests
+   * asked for the portable ones (nn_set_generic_kernels) */
+  __builtin_cpu_init ();
+  ranker->avx512 = __builtin_cpu_supports ("avx512f") && nn_gemm_packed_available ();
+#endif
+  return ranker;
+}
+
+void
+lk_ranker_free (LkRanker *ranker)
+{
+  if (!ranker)
+    return;
+  nn_pool_free (ranker->pool);
+  for (int t = 0; t < ranker->n_threads; t++)
+    {
+      g_free (ranker->shares[t].scores);
+      g_free (ranker->shares[t].heaps);
+      g_free (ranker->shares[t].kept);
+    }
+  g_free (ranker->shares);
+  g_free (ranker);
+}
+
+void
+lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *queries,
+                      gsize nq, gsize k, const gssize *excludes, LkMatch *out, gsize *found)
+{
+  g_return_if_fail (ranker != NULL);
+  g_return_if_fail (dim > 0);
+  g_return_if_fail (n <= G_MAXUINT);
+
+  if (k == 0 || n == 0)
+    {
+      for (gsize q = 0; q < nq; q++)
+        found[q] = 0;
+      return;
+    }
+
+  /* contiguous shares of whole blocks of ROW_ALIGN rows, one per thread when there is enough */
+  gsize n_shares = MIN ((gsize) ranker->n_threads, MAX (n * dim / MIN_SHARE_FLOATS, 1));
+  gsize share_rows = (n + n_shares - 1) / n_shares;
+  share_rows = (share_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+  n_shares = (n + share_rows - 1) / share_rows;
+
+  /* a share never keeps more than its rows; huge k means fewer queries per block */
+  gsize k_max = MIN (k, n);
+  gsize stride = MIN (k_max, share_rows);
+  gsize block_nq =
+    MIN (MIN (nq, (gsize) QUERY_BLOCK), MAX (HEAP_BYTES / (stride * sizeof (LkMatch)), 1));
+  gsize block_rows = block_nq == 1 ? SCORE_ROWS : SGEMM_FLOATS / block_nq / ROW_ALIGN * ROW_ALIGN;
+  block_rows = MIN (block_rows, share_rows);
+
+  for (gsize s = 0; s < n_shares; s++)
+    share_reserve (&ranker->shares[s], block_nq * block_rows, block_nq * stride, block_nq);
+
+  for (gsize q0 = 0; q0 < nq; q0 += block_nq)
+    {
+      float margins[QUERY_BLOCK];
+      gssize block_excludes[QUERY_BLOCK];
+      Job job = {
+        .ranker = ranker,
+        .matrix = matrix,
+        .queries = queries + q0 * dim,
+        .excludes = block_excludes,
+        .margins = margins,
+        .n = n,
+        .nq = MIN (block_nq, nq - q0),
+        .dim = dim,
+        .limit = MIN (k, n),
+        .share_rows = share_rows,
+        .block_rows = block_rows,
+        .stride = stride,
+      };
+
+      for (gsize q = 0; q < job.nq; q++)
+        {
+          block_excludes[q] = excludes ? excludes[q0 + q] : -1;
+          margins[q] = filter_margin (job.queries + q * dim, dim);
+        }
+
+      nn_pool_run (ranker->pool, (int) n_shares, rank_share_worker, &job);
+
+      for (gsize q = 0; q < job.nq; q++)
+        {
+          LkMatch *top = out + (q0 + q) * k;
+          gsize kept = 0;
+
+          for (gsize s = 0; s < n_shares; s++)
+            {
+              const Share *share = &ranker->shares[s];
+              const LkMatch *heap = share->heaps + q * stride;
+              for (gsize i = 0; i < share->kept[q]; i++)
+                heap_offer (top, &kept, job.limit, heap[i]);
+            }
+          qsort (top, kept, sizeof *top, compare_matches);
+          found[q0 + q] = kept;
+        }
+    }
+}
+
+gsize
+lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *query,
+                 gsize k, gssize exclude, LkMatch *out)
+{
+  gsize found = 0;
+
+  lk_ranker_top_k_many (ranker, matrix, n, dim, query, 1, k, &exclude, out, &found);
+  return found;
+}

@@ -402,8 +402,10 @@ void lk_ranker_free (LkRanker *ranker);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkRanker, lk_ranker_free)
 
-/* lk_top_k on the ranker's threads: each scores its share of the rows with sgemv into its own
- * top-k, and the shares are merged. Same result as lk_top_k. */
+/* lk_top_k on the ranker's threads: each scores its share of the rows (an AVX-512 kernel where the
+ * CPU has one, else sgemv) into its own top-k, rows that come close to the k-th best are scored
+ * again in double precision so that ties are exact, and the shares are merged. Same result as
+ * lk_top_k. A ranker serves one search at a time. */
 gsize lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *query,
                        gsize k, gssize exclude, LkMatch *out);
 
@@ -436,7 +438,8 @@ gssize lk_search_index_find (LkSearchIndex *index, const char *path);
 /* Whether the file of @row was deleted or changed since it was indexed. */
 gboolean lk_search_index_is_missing (LkSearchIndex *index, gsize row);
 /* Ranks the catalog against a raw feature vector (as the backend's model made it): centred and
- * normalised like the catalog, then exact cosine top-k. Returns the number of matches. */
+ * normalised like the catalog, then exact cosine top-k. Returns the number of matches. Queries on
+ * one index from several threads are safe (they take turns). */
 gsize lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssize exclude,
                              LkMatch *out);
 /* "More like this": ranks the catalog against one of its own rows, without re-extracting. */

@@ -724,6 +724,15 @@ rgb_from_cmyk (guint8 *pixels, gsize n_pixels)
     }
 }
 
+/* libjpeg's "Corrupt JPEG data: N extraneous bytes before marker 0xXX": bytes between two segments
+ * that it skipped; the image itself is whole. */
+static gboolean
+is_benign_warning (tjhandle tj)
+{
+  return tjGetErrorCode (tj) == TJERR_WARNING
+         && strstr (tjGetErrorStr2 (tj), "extraneous bytes before marker") != NULL;
+}
+
 /* Decodes a JPEG whose container lk_jpeg_scan () found whole, of @scan->width × @scan->height
  * pixels (checked against the pixel limit), scaled by 1/@denom.
  *
@@ -797,6 +806,15 @@ decode_jpeg (const guint8 *data, gsize len, const char *name, const LkJpegScan *
 
   status = tjDecompress2 (tj, data, (unsigned long) len, image->pixels, width, width * pixel_size,
                           height, pixel_format, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS);
+  /* Stray bytes between segments are common in files from cameras and editors, which every viewer
+   * shows: finish decoding past that one warning (any other one still fails). */
+  if (status != 0 && is_benign_warning (tj))
+    {
+      status = tjDecompress2 (tj, data, (unsigned long) len, image->pixels, width,
+                              width * pixel_size, height, pixel_format, TJFLAG_LIMITSCANS);
+      if (status != 0 && is_benign_warning (tj))
+        status = 0;
+    }
   if (status != 0)
     {
       turbojpeg_error (error, name, tj);

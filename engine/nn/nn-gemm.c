@@ -28,7 +28,8 @@ static int forced_generic = -1; /* -1: not decided yet */
 void
 nn_set_generic_kernels (bool generic)
 {
-  forced_generic = generic;
+  /* false means "whatever the CPU has", decided again on the next query */
+  forced_generic = generic ? 1 : -1;
 }
 
 bool

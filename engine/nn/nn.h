@@ -40,8 +40,8 @@ void nn_pool_run (NnPool *pool, int n_tasks, NnTaskFunc func, void *ctx);
 /* Sets OpenBLAS to one thread: parallelism comes from NnPool, never from both at once. */
 void nn_blas_init (void);
 
-/* Use the portable kernels even where AVX-512 ones exist (tests run both). Affects convolutions
- * initialised afterwards. */
+/* Use the portable kernels even where AVX-512 ones exist (tests run both); false goes back to
+ * what the CPU supports. Affects convolutions initialised afterwards. */
 void nn_set_generic_kernels (bool generic);
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -17,10 +17,10 @@
  * kernels differ from each other. Their score is therefore only a filter: a row becomes a
  * candidate when it comes within a margin (far above any float error of a dim-term dot product) of
  * the share's current k-th best, and a candidate is scored again by exact_score (), in double, in
- * a fixed order. That score depends only on the row and the query: ties are exact wherever rows sit, one
- * query and many give the same bits, and the order matches a double-precision brute force except
- * for scores that round to the same float. After the first blocks a row is almost never a
- * candidate, so the work per row after the BLAS call is one compare.
+ * a fixed order. That score depends only on the row and the query: ties are exact wherever rows
+ * sit, one query and many give the same bits, and the order matches a double-precision brute force
+ * except for scores that round to the same float. After the first blocks a row is almost never a
+ * candidate, so the work per row after scoring is one compare.
  *
  * Order: higher cosine first, equal cosines by lower row index; a NaN score counts as -1. Within a
  * share rows arrive by increasing index, so a score equal to the k-th best never displaces it;

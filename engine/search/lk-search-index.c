@@ -39,7 +39,8 @@ struct _LkSearchIndex
   gint64 *sizes;       /* (n) when indexed */
   gint64 *mtimes;      /* (n) when indexed, ns */
   GHashTable *by_path; /* relative path → row + 1 */
-  LkRanker *ranker;
+  LkRanker *ranker;    /* serves one query at a time: */
+  GMutex ranker_lock;
 };
 
 /* Subtracts @mean and scales to unit length, in place. */
@@ -104,6 +105,7 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
       g_hash_table_insert (index->by_path, index->rel[i], GSIZE_TO_POINTER (i + 1));
     }
   index->ranker = lk_ranker_new (0);
+  g_mutex_init (&index->ranker_lock);
   return g_steal_pointer (&index);
 }
 
@@ -116,7 +118,10 @@ lk_search_index_free (LkSearchIndex *index)
   if (index->by_path)
     g_hash_table_unref (index->by_path);
   if (index->ranker)
-    lk_ranker_free (index->ranker);
+    {
+      lk_ranker_free (index->ranker);
+      g_mutex_clear (&index->ranker_lock);
+    }
   g_free (index->root);
   g_free (index->matrix);
   g_free (index->mean);
@@ -196,6 +201,18 @@ lk_search_index_is_missing (LkSearchIndex *index, gsize row)
   return (gint64) st.st_size != index->sizes[row] || mtime_ns != index->mtimes[row];
 }
 
+static gsize
+rank (LkSearchIndex *index, const float *query, gsize k, gssize exclude, LkMatch *out)
+{
+  gsize found;
+
+  g_mutex_lock (&index->ranker_lock);
+  found =
+    lk_ranker_top_k (index->ranker, index->matrix, index->n, index->dim, query, k, exclude, out);
+  g_mutex_unlock (&index->ranker_lock);
+  return found;
+}
+
 gsize
 lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssize exclude,
                        LkMatch *out)
@@ -203,7 +220,7 @@ lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssiz
   g_autofree float *q = g_memdup2 (vector, sizeof (float) * index->dim);
 
   centre_and_normalise (q, index->mean, index->dim);
-  return lk_ranker_top_k (index->ranker, index->matrix, index->n, index->dim, q, k, exclude, out);
+  return rank (index, q, k, exclude, out);
 }
 
 gsize
@@ -212,9 +229,7 @@ lk_search_index_query_row (LkSearchIndex *index, gsize row, gsize k, gboolean ex
 {
   if (row >= index->n)
     return 0;
-  return lk_ranker_top_k (index->ranker, index->matrix, index->n, index->dim,
-                          index->matrix + row * index->dim, k, exclude_self ? (gssize) row : -1,
-                          out);
+  return rank (index, index->matrix + row * index->dim, k, exclude_self ? (gssize) row : -1, out);
 }
 
 LkEvalResult *

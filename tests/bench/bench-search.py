@@ -65,8 +65,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--peer", nargs=5, type=int, metavar=("N", "DIM", "QUERIES", "THREADS", "K"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--peer", nargs=5, type=int, help=argparse.SUPPRESS,
+                        metavar=("N", "DIM", "QUERIES", "THREADS", "K"))
     args = parser.parse_args()
     if args.peer:
         peer(*args.peer)

@@ -1342,6 +1342,34 @@ test_jpeg_stop_on_warning (void)
                                   "bad.jpg: corrupt JPEG (premature end of data segment)");
 }
 
+static void
+test_jpeg_extraneous_bytes (void)
+{
+  g_autoptr (GBytes) bytes = fixture_bytes ("photo.jpg");
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  gsize len = g_bytes_get_size (bytes);
+  g_autoptr (GByteArray) junk = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  static const guint8 stray[] = { 0x00, 0x13, 0x37, 0x00 };
+
+  /* stray bytes before EOI, as some cameras and editors leave them: libjpeg warns, every viewer
+   * shows the image, and so do we, with exactly the clean file's pixels */
+  g_assert_true (len > 2 && data[len - 2] == 0xFF && data[len - 1] == 0xD9);
+  g_byte_array_append (junk, data, (guint) len - 2);
+  g_byte_array_append (junk, stray, sizeof stray);
+  g_byte_array_append (junk, data + len - 2, 2);
+
+  g_autoptr (GBytes) damaged = g_byte_array_free_to_bytes (g_steal_pointer (&junk));
+  g_autoptr (LkImage) clean = lk_image_decode_bytes (bytes, "clean.jpg", NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (LkImage) got = lk_image_decode_bytes (damaged, "stray.jpg", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (got->width, ==, clean->width);
+  g_assert_cmpint (got->height, ==, clean->height);
+  g_assert_cmpmem (got->pixels, (gsize) got->width * got->height * 3, clean->pixels,
+                   (gsize) clean->width * clean->height * 3);
+}
+
 /* A progressive 8×8 grey JPEG of @n_scans scans (at most 883): one DC scan, then for each AC
  * coefficient a first scan at the coarsest precision and 13 refinements. Every block is empty,
  * so each scan is one end-of-block code. */
@@ -1950,6 +1978,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decode/scaled/odd-size", test_scaled_odd_size);
   g_test_add_func ("/engine/decode/scaled/errors", test_scaled_errors);
   g_test_add_func ("/engine/decode/jpeg/stop-on-warning", test_jpeg_stop_on_warning);
+  g_test_add_func ("/engine/decode/jpeg/extraneous-bytes", test_jpeg_extraneous_bytes);
   g_test_add_func ("/engine/decode/jpeg/too-many-scans", test_jpeg_too_many_scans);
   g_test_add_func ("/engine/decode/jpeg/cmyk", test_jpeg_cmyk);
   g_test_add_func ("/engine/decode/jpeg/variants", test_jpeg_variants);

@@ -173,39 +173,52 @@ assert_same_matches (const LkMatch *a, gsize found_a, const LkMatch *b, gsize fo
 }
 
 /* The ranker tests run twice: with the AVX-512 kernel where the CPU has it, and with the portable
- * one (sgemv), which every CPU runs. */
-static gboolean
-use_kernels (gconstpointer data)
+ * one (sgemv) that every CPU can run. */
+typedef struct
 {
-  gboolean generic = GPOINTER_TO_INT (data);
+  GTestFunc func;
+  gboolean generic;
+} KernelCase;
+
+static void
+run_with_kernels (gconstpointer data)
+{
+  const KernelCase *kc = data;
   gboolean avx512 = FALSE;
 
 #if defined(__x86_64__) && defined(__GNUC__)
   avx512 = __builtin_cpu_supports ("avx512f");
 #endif
-  if (!generic && !avx512)
+  if (!kc->generic && !avx512)
     {
       g_test_skip ("no AVX-512 on this CPU: the -generic variant tests the kernel it runs");
-      return FALSE;
+      return;
     }
-  nn_set_generic_kernels (generic);
-  return TRUE;
+  nn_set_generic_kernels (kc->generic);
+  kc->func ();
+  /* back to the default; false would force AVX-512 on even where the CPU has none */
+  if (avx512)
+    nn_set_generic_kernels (false);
 }
 
 static void
-restore_kernels (void)
+add_ranker_test (const char *path, GTestFunc func)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-  /* (false would force the AVX-512 kernels on, even where the CPU has none) */
-  if (__builtin_cpu_supports ("avx512f"))
-    nn_set_generic_kernels (false);
-#endif
+  for (int generic = 0; generic <= 1; generic++)
+    {
+      KernelCase *kc = g_new (KernelCase, 1);
+      g_autofree char *name = g_strconcat (path, generic ? "-generic" : "", NULL);
+
+      kc->func = func;
+      kc->generic = generic;
+      g_test_add_data_func_full (name, kc, run_with_kernels, g_free);
+    }
 }
 
 /* n not a multiple of the thread count, the row alignment or the block sizes; every k from 1 to
  * more than n; the excluded row first, last, in the middle and out of range. */
 static void
-test_ranker_brute_force_run (void)
+test_ranker_brute_force (void)
 {
   const struct
   {
@@ -243,15 +256,23 @@ test_ranker_brute_force_run (void)
               }
         }
       oracle_clear (&oracle);
-    }
-}
 
-static void
-test_ranker_brute_force (gconstpointer data)
-{
-  if (use_kernels (data))
-    test_ranker_brute_force_run ();
-  restore_kernels ();
+      /* rows at the ends of the matrix, of shares and of blocks find themselves first */
+      const gsize edges[] = { 0, 1, n / 3, n / 2, n - 3, n - 2, n - 1 };
+      for (gsize e = 0; e < G_N_ELEMENTS (edges); e++)
+        {
+          const float *row = m + edges[e] * dim;
+          oracle_init (&oracle, m, n, dim, row);
+          for (int threads = 1; threads <= 3; threads += 2)
+            {
+              g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+              gsize found = lk_ranker_top_k (ranker, m, n, dim, row, 10, -1, top);
+              assert_oracle_ranking (&oracle, top, found, 10, -1);
+              g_assert_cmpuint (top[0].index, ==, edges[e]);
+            }
+          oracle_clear (&oracle);
+        }
+    }
 }
 
 /* Runs of identical rows around every place where 2 or 3 threads split 70001 rows (n / 3, n / 2,
@@ -259,7 +280,7 @@ test_ranker_brute_force (gconstpointer data)
  * are copies of the query, the best match, and are not exactly representable: their scores tie
  * only if every copy is scored the same way wherever it falls in a share or a BLAS block. */
 static void
-test_ranker_ties_across_shares_run (void)
+test_ranker_ties_across_shares (void)
 {
   const gsize n = 70001;
   const int dim = 24, half_run = 64;
@@ -309,19 +330,11 @@ test_ranker_ties_across_shares_run (void)
   oracle_clear (&oracle);
 }
 
-static void
-test_ranker_ties_across_shares (gconstpointer data)
-{
-  if (use_kernels (data))
-    test_ranker_ties_across_shares_run ();
-  restore_kernels ();
-}
-
 /* Rows that are the query give or take an ulp in each coordinate: their scores differ by a few
  * ulps, as much as BLAS rounding moves them, so a row that BLAS scores at or just under the current
  * k-th best can still belong in the top k. */
 static void
-test_ranker_near_ties_run (void)
+test_ranker_near_ties (void)
 {
   const gsize n = 20001;
   const int dim = 24;
@@ -360,18 +373,10 @@ test_ranker_near_ties_run (void)
   oracle_clear (&oracle);
 }
 
-static void
-test_ranker_near_ties (gconstpointer data)
-{
-  if (use_kernels (data))
-    test_ranker_near_ties_run ();
-  restore_kernels ();
-}
-
 /* A NaN score counts as -1: NaN rows come after every real score, by index, and never displace
  * one; a NaN query ranks every row alike, so by index. */
 static void
-test_ranker_nan_rows_run (void)
+test_ranker_nan_rows (void)
 {
   const gsize n = 3001;
   const int dim = 37;
@@ -415,18 +420,10 @@ test_ranker_nan_rows_run (void)
   oracle_clear (&oracle);
 }
 
-static void
-test_ranker_nan_rows (gconstpointer data)
-{
-  if (use_kernels (data))
-    test_ranker_nan_rows_run ();
-  restore_kernels ();
-}
-
 /* Many queries (several sgemm blocks of queries; with a huge k, blocks shrink to bound the heaps)
  * give the same bits as one query at a time. */
 static void
-test_ranker_many_matches_single_run (void)
+test_ranker_many_matches_single (void)
 {
   const struct
   {
@@ -496,14 +493,6 @@ test_ranker_many_matches_single_run (void)
   found[0] = 9;
   lk_ranker_top_k_many (ranker, row, 1, 2, two, 1, 0, NULL, top, found);
   g_assert_cmpuint (found[0], ==, 0);
-}
-
-static void
-test_ranker_many_matches_single (gconstpointer data)
-{
-  if (use_kernels (data))
-    test_ranker_many_matches_single_run ();
-  restore_kernels ();
 }
 
 static void
@@ -662,26 +651,11 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/search/top-k-brute-force", test_top_k_matches_brute_force);
   g_test_add_func ("/engine/search/top-k-ties", test_top_k_ties_and_sizes);
-  g_test_add_data_func ("/engine/search/ranker-brute-force", GINT_TO_POINTER (FALSE),
-                        test_ranker_brute_force);
-  g_test_add_data_func ("/engine/search/ranker-ties-across-shares", GINT_TO_POINTER (FALSE),
-                        test_ranker_ties_across_shares);
-  g_test_add_data_func ("/engine/search/ranker-near-ties", GINT_TO_POINTER (FALSE),
-                        test_ranker_near_ties);
-  g_test_add_data_func ("/engine/search/ranker-nan-rows", GINT_TO_POINTER (FALSE),
-                        test_ranker_nan_rows);
-  g_test_add_data_func ("/engine/search/ranker-many", GINT_TO_POINTER (FALSE),
-                        test_ranker_many_matches_single);
-  g_test_add_data_func ("/engine/search/ranker-brute-force-generic", GINT_TO_POINTER (TRUE),
-                        test_ranker_brute_force);
-  g_test_add_data_func ("/engine/search/ranker-ties-across-shares-generic", GINT_TO_POINTER (TRUE),
-                        test_ranker_ties_across_shares);
-  g_test_add_data_func ("/engine/search/ranker-near-ties-generic", GINT_TO_POINTER (TRUE),
-                        test_ranker_near_ties);
-  g_test_add_data_func ("/engine/search/ranker-nan-rows-generic", GINT_TO_POINTER (TRUE),
-                        test_ranker_nan_rows);
-  g_test_add_data_func ("/engine/search/ranker-many-generic", GINT_TO_POINTER (TRUE),
-                        test_ranker_many_matches_single);
+  add_ranker_test ("/engine/search/ranker-brute-force", test_ranker_brute_force);
+  add_ranker_test ("/engine/search/ranker-ties-across-shares", test_ranker_ties_across_shares);
+  add_ranker_test ("/engine/search/ranker-near-ties", test_ranker_near_ties);
+  add_ranker_test ("/engine/search/ranker-nan-rows", test_ranker_nan_rows);
+  add_ranker_test ("/engine/search/ranker-many", test_ranker_many_matches_single);
   g_test_add_func ("/engine/search/normalize", test_normalize);
   g_test_add_func ("/engine/search/percent-and-bands", test_percent_and_bands);
   g_test_add_func ("/engine/search/eval-known-answer", test_eval_known_answer);

@@ -105,7 +105,13 @@ class Index(Base):
     def test_first_run_and_unchanged_rerun(self):
         folder, db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "c.db")
         export(folder, 4)
-        summary = self.index(folder, db)
+        result = run("index", "--index", db, "--weights", self.weights, "--size", "64", "--json",
+                     folder, env=self.env, check=0)
+        summary = json.loads(result.stdout)
+        # stderr is not a terminal here: plain progress lines, the last one complete
+        last = result.stderr.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("indexed 40 of 40 (100%), "), last)
+        self.assertIn(" images/s, ", last)
         self.assertEqual((summary["added"], summary["updated"], summary["removed"]), (40, 0, 0))
         self.assertEqual(summary["failed"], [])
         self.assertEqual(summary["model"], "squeezenet1_1")

@@ -6,9 +6,10 @@
  * lookalike-demo export [--per-class N] DIR
  *     Writes N images of each Fashion-MNIST class (Debian's dataset-fashion-mnist, test split) as
  *     DIR/<Class>/<index>.png: a small labelled product catalog that exists on every machine.
- * lookalike-demo neighbours [--weights FILE] [-k K] DIR
- *     Embeds every image under DIR and prints, for each, its K most similar other images with the
- *     similarity percentage and colour band the application shows.
+ * lookalike-demo neighbours [--index FILE] [--weights FILE] [-k K] DIR
+ *     Indexes DIR into a catalog (as `lookalike-cli index` does), then prints the K most similar
+ *     other images to one image of each class, with the similarity percentage and colour band
+ *     the application shows, and the leave-one-out precision over all of them.
  */
 #include "lookalike.h"
 
@@ -114,37 +115,17 @@ export_catalog (const char *dir, int per_class)
   return 0;
 }
 
-static void
-collect (const char *dir, GPtrArray *paths)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (name[0] == '.')
-        continue;
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        collect (path, paths);
-      else if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".jpg"))
-        g_ptr_array_add (paths, g_steal_pointer (&path));
-    }
-}
-
 static int
-compare_paths (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static int
-neighbours (const char *dir, const char *weights_arg, int k)
+neighbours (const char *dir, const char *index_path, const char *weights_arg, int k)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *weights =
     weights_arg ? g_strdup (weights_arg) : lk_model_find_default_weights ();
-  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *db = index_path ? g_strdup (index_path) : lk_catalog_default_path (dir);
+  g_autoptr (LkModel) model = NULL;
+  g_autoptr (LkCatalog) catalog = NULL;
+  g_autoptr (LkIndexSummary) summary = NULL;
+  g_autoptr (LkSearchIndex) index = NULL;
 
   if (!weights)
     {
@@ -152,102 +133,66 @@ neighbours (const char *dir, const char *weights_arg, int k)
               "connection), or pass --weights FILE.safetensors.\n");
       return 0;
     }
-  g_autoptr (LkModel) model = lk_model_new_from_file (weights, &error);
-  if (!model)
-    {
-      fprintf (stderr, "lookalike-demo: %s\n", error->message);
-      return 1;
-    }
-  LkStateParams params = lk_state_default_params ();
-  g_autoptr (LkModelState) state = lk_model_state_new (model, &params, &error);
-  if (!state)
+  if (!(model = lk_model_new_from_file (weights, &error))
+      || !(catalog = lk_catalog_open (db, dir, &error)))
     {
       fprintf (stderr, "lookalike-demo: %s\n", error->message);
       return 1;
     }
 
-  collect (dir, paths);
-  g_ptr_array_sort (paths, compare_paths);
-  guint n = paths->len;
-  int dim = lk_model_get_dim (model), S = params.input_size;
-  g_autofree float *vectors = g_new0 (float, (gsize) n *dim);
-  g_autofree float *batch = g_new (float, (gsize) params.max_batch * 3 * S * S);
-  gint64 start = g_get_monotonic_time ();
-
-  printf ("Embedding %u images with %s (%d-d features, %s) …\n", n, lk_model_get_name (model), dim,
-          weights);
-  for (guint i = 0; i < n; i += (guint) params.max_batch)
+  /* the product's own pipeline: index the folder (incrementally), load it, search it */
+  printf ("Indexing %s with %s (%d-d features, %s)\n", dir, lk_model_get_name (model),
+          lk_model_get_dim (model), weights);
+  if (!lk_catalog_index (catalog, LK_BACKEND_CNN, model, NULL, NULL, NULL, &summary, NULL, &error)
+      || !(index = lk_catalog_load (catalog, LK_BACKEND_CNN, &error)))
     {
-      int m = (int) MIN ((guint) params.max_batch, n - i);
-      for (int j = 0; j < m; j++)
-        {
-          g_autoptr (LkImage) image = lk_image_decode_file (paths->pdata[i + j], NULL, &error);
-          if (!image
-              || !lk_model_state_prepare_input (state, image, LK_PREPROCESS_DEFAULT,
-                                                batch + (gsize) j * 3 * S * S, &error))
-            {
-              fprintf (stderr, "lookalike-demo: %s\n", error->message);
-              return 1;
-            }
-        }
-      if (!lk_model_state_forward (state, batch, m, vectors + (gsize) i * dim, NULL, &error))
-        {
-          fprintf (stderr, "lookalike-demo: %s\n", error->message);
-          return 1;
-        }
+      fprintf (stderr, "lookalike-demo: %s\n", error->message);
+      return 1;
     }
-  double seconds = (g_get_monotonic_time () - start) / 1e6;
-  printf ("… in %.2f s (%.0f images/s, decoding included)\n\n", seconds, n / seconds);
-
-  lk_vectors_normalize (vectors, n, dim);
+  g_autofree char *line = lk_index_summary_to_string (summary, 5);
+  printf ("%s, in %.2f s\n\n", line, summary->seconds);
 
   /* one example query per product class: the first image of each folder */
+  gsize n = lk_search_index_get_n_items (index);
   g_autofree LkMatch *matches = g_new (LkMatch, k);
-  g_autofree guint *labels = g_new (guint, n);
-  g_autoptr (GPtrArray) label_names = g_ptr_array_new_with_free_func (g_free);
   LkBands bands = lk_bands_default ();
-  gsize prefix = strlen (dir) + 1;
+  const char *previous = NULL;
+  gsize prefix = strlen (lk_catalog_get_root (catalog)) + 1;
   printf ("The %d most similar products to one of each kind (similarity, colour band):\n", k);
-  for (guint i = 0; i < n; i++)
+  for (gsize row = 0; row < n; row++)
     {
-      g_autofree char *label = g_path_get_dirname (paths->pdata[i]);
-      gboolean first =
-        label_names->len == 0 || !g_str_equal (label, label_names->pdata[label_names->len - 1]);
-      if (first)
-        g_ptr_array_add (label_names, g_strdup (label));
-      labels[i] = label_names->len - 1;
-      if (!first)
+      const char *label = lk_search_index_get_label (index, row);
+      if (previous && g_str_equal (label, previous))
         continue;
-
-      gsize found = lk_top_k (vectors, n, dim, vectors + (gsize) i * dim, (gsize) k, i, matches);
-      printf ("  %s\n", (char *) paths->pdata[i] + prefix);
+      previous = label;
+      gsize found = lk_search_index_query_row (index, row, (gsize) k, TRUE, matches);
+      printf ("  %s\n", lk_search_index_get_path (index, row) + prefix);
       for (gsize r = 0; r < found; r++)
         {
           int percent = lk_score_percent (matches[r].cosine);
           printf ("      %3d%%  %-6s  %s\n", percent,
                   lk_band_to_string (lk_score_band (percent, &bands)),
-                  (char *) paths->pdata[matches[r].index] + prefix);
+                  lk_search_index_get_path (index, matches[r].index) + prefix);
         }
     }
 
-  g_autoptr (LkEvalResult) eval =
-    lk_eval_leave_one_out (vectors, n, dim, labels, label_names->len, (gsize) k);
-  printf (
-    "\nOver all %u products, %.0f%% of the %d nearest neighbours are the same kind of product "
-    "(leave-one-out precision@%d; chance: %.0f%%).\n",
-    n, 100 * eval->precision_at_k, k, k, 100.0 / label_names->len);
+  g_autoptr (LkEvalResult) eval = lk_search_index_evaluate (index, (gsize) k);
+  printf ("\nOver all %zu products, %.0f%% of the %d nearest neighbours are the same kind of "
+          "product (leave-one-out precision@%d; chance: %.0f%%).\n",
+          n, 100 * eval->precision_at_k, k, k, eval->labels ? 100.0 / eval->labels : 0.0);
   return 0;
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autofree char *weights = NULL;
+  g_autofree char *weights = NULL, *index = NULL;
   int per_class = 3, k = 3;
   const GOptionEntry entries[] = {
     { "per-class", 'n', 0, G_OPTION_ARG_INT, &per_class, "Images per class (export)", "N" },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights, "Network weights (neighbours)", "FILE" },
     { "k", 'k', 0, G_OPTION_ARG_INT, &k, "Neighbours per image (neighbours)", "K" },
+    { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index, "Catalog file (neighbours)", "FILE" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("export|neighbours DIR");
@@ -265,7 +210,7 @@ main (int argc, char **argv)
   if (g_str_equal (argv[1], "export"))
     return export_catalog (argv[2], per_class);
   if (g_str_equal (argv[1], "neighbours"))
-    return neighbours (argv[2], weights, k);
+    return neighbours (argv[2], index, weights, k);
   fprintf (stderr, "lookalike-demo: unknown command %s\n", argv[1]);
   return 2;
 }

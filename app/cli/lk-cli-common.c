@@ -130,6 +130,21 @@ lk_cli_catalog_path (const char *given, GError **error)
   return NULL;
 }
 
+LkSearchIndex *
+lk_cli_load_index (const char *given, LkBackend backend, char **path_out, GError **error)
+{
+  g_autofree char *path = lk_cli_catalog_path (given, error);
+  g_autoptr (LkCatalog) catalog = NULL;
+  LkSearchIndex *index;
+
+  if (!path || !(catalog = lk_catalog_open (path, NULL, error))
+      || !(index = lk_catalog_load (catalog, backend, error)))
+    return NULL;
+  if (path_out)
+    *path_out = g_steal_pointer (&path);
+  return index;
+}
+
 void
 lk_cli_remember_catalog (const char *path)
 {

@@ -72,13 +72,8 @@ lk_cli_eval (int argc, char **argv)
   if (!lk_cli_parse_backend ("eval", backend_name, &backend))
     return LK_CLI_USAGE;
 
-  g_autofree char *path = lk_cli_catalog_path (index_path, &error);
-  if (!path)
-    return lk_cli_fail ("%s", error->message);
-  g_autoptr (LkCatalog) catalog = lk_catalog_open (path, NULL, &error);
-  if (!catalog)
-    return lk_cli_fail ("%s", error->message);
-  g_autoptr (LkSearchIndex) index = lk_catalog_load (catalog, backend, &error);
+  g_autofree char *path = NULL;
+  g_autoptr (LkSearchIndex) index = lk_cli_load_index (index_path, backend, &path, &error);
   if (!index)
     return lk_cli_fail ("%s", error->message);
   g_autoptr (LkEvalResult) result = lk_search_index_evaluate (index, (gsize) k);

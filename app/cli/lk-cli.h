@@ -42,6 +42,10 @@ gboolean lk_cli_parse_backend (const char *command, const char *name, LkBackend 
 /* The catalog for search and eval: @given, else the one `lookalike-cli index` last wrote.
  * NULL with an error saying what to do when there is none. */
 char *lk_cli_catalog_path (const char *given, GError **error);
+/* Resolves the catalog as lk_cli_catalog_path does, opens it and loads @backend's vectors.
+ * @path: (out) (optional) the catalog file. */
+LkSearchIndex *
+lk_cli_load_index (const char *given, LkBackend backend, char **path, GError **error);
 /* Remembers @path as the catalog that search and eval use by default. */
 void lk_cli_remember_catalog (const char *path);
 

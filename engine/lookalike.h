@@ -135,6 +135,10 @@ gboolean lk_preprocess_from_string (const char *name, LkPreprocess *mode);
  * is copied unchanged). Returns: (transfer full) (nullable) */
 LkImage *lk_image_resample (const LkImage *image, LkPreprocess mode, int size, GError **error);
 
+/* Scales @image so that its longer side is @max_side, keeping its shape (thumbnails, previews);
+ * an image already that small is copied. Returns: (transfer full) (nullable) */
+LkImage *lk_image_scale_to_fit (const LkImage *image, int max_side, GError **error);
+
 /* Per-channel input normalisation: x = (rgb / 255 - mean) / std. */
 typedef struct
 {
@@ -420,11 +424,14 @@ lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, c
  * the catalog's mean vector first, with the paths and file details beside it. */
 typedef struct _LkSearchIndex LkSearchIndex;
 
-/* Returns: (transfer full) (nullable); LK_ERROR_FAILED when @backend has no vectors yet */
+/* Returns: (transfer full) (nullable); LK_ERROR_FAILED when @backend has no vectors yet. The
+ * index is independent of the catalog afterwards, and reference counted: a search running on
+ * one thread keeps it alive while another replaces it. */
 LkSearchIndex *lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error);
-void lk_search_index_free (LkSearchIndex *index);
+LkSearchIndex *lk_search_index_ref (LkSearchIndex *index);
+void lk_search_index_unref (LkSearchIndex *index);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkSearchIndex, lk_search_index_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkSearchIndex, lk_search_index_unref)
 
 gsize lk_search_index_get_n_items (LkSearchIndex *index);
 int lk_search_index_get_dim (LkSearchIndex *index);

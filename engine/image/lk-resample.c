@@ -366,6 +366,42 @@ lk_image_resample (const LkImage *image, LkPreprocess mode, int size, GError **e
     }
 }
 
+LkImage *
+lk_image_scale_to_fit (const LkImage *image, int max_side, GError **error)
+{
+  int longer = MAX (image->width, image->height);
+  int w, h;
+  LkImage *out;
+
+  if (max_side < 1 || max_side > MAX_OUTPUT_SIZE)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT, "size %d is out of range", max_side);
+      return NULL;
+    }
+  if (longer <= max_side)
+    {
+      out = lk_image_new (image->width, image->height);
+      if (out)
+        memcpy (out->pixels, image->pixels, (gsize) image->width * image->height * 3);
+      return out;
+    }
+  /* the longer side becomes max_side, the shorter one in proportion (at least a pixel) */
+  w = MAX (1, (int) lround ((double) image->width * max_side / longer));
+  h = MAX (1, (int) lround ((double) image->height * max_side / longer));
+  out = lk_image_new (w, h);
+  if (!out)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "out of memory");
+      return NULL;
+    }
+  if (!resample_rect (image, 0, 0, image->width, image->height, out->pixels, w, h, w * 3, error))
+    {
+      lk_image_free (out);
+      return NULL;
+    }
+  return out;
+}
+
 LkNormalization
 lk_normalization_imagenet (void)
 {

@@ -27,6 +27,7 @@
 
 struct _LkSearchIndex
 {
+  gint ref_count;
   LkModelIdentity *identity;
   char *root;
   gsize n;
@@ -72,6 +73,7 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
   if (!vectors)
     return NULL;
   index = g_new0 (LkSearchIndex, 1);
+  index->ref_count = 1;
   if (!(index->identity = lk_catalog_get_identity (catalog, backend, error)))
     return NULL;
   index->root = g_strdup (lk_catalog_get_root (catalog));
@@ -109,10 +111,17 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
   return g_steal_pointer (&index);
 }
 
-void
-lk_search_index_free (LkSearchIndex *index)
+LkSearchIndex *
+lk_search_index_ref (LkSearchIndex *index)
 {
-  if (!index)
+  g_atomic_int_inc (&index->ref_count);
+  return index;
+}
+
+void
+lk_search_index_unref (LkSearchIndex *index)
+{
+  if (!index || !g_atomic_int_dec_and_test (&index->ref_count))
     return;
   lk_model_identity_free (index->identity);
   if (index->by_path)

@@ -1924,6 +1924,42 @@ test_to_tensor (void)
   g_assert_cmpfloat_with_epsilon (out[8 + 2], (1.0 - 0.406) / 0.225, 1e-6);
 }
 
+static void
+test_scale_to_fit (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkImage) wide = lk_image_new (300, 120);
+  g_autoptr (LkImage) strip = lk_image_new (1, 500);
+  g_autoptr (LkImage) small = lk_image_new (40, 30);
+
+  for (gsize i = 0; i < 300 * 120 * 3; i++)
+    wide->pixels[i] = (guint8) (i % 3 == 0 ? 200 : 50); /* flat colour: scaling keeps it */
+  memset (strip->pixels, 9, 500 * 3);
+  for (gsize i = 0; i < 40 * 30 * 3; i++)
+    small->pixels[i] = (guint8) i;
+
+  g_autoptr (LkImage) a = lk_image_scale_to_fit (wide, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->width, ==, 100);
+  g_assert_cmpint (a->height, ==, 40);
+  for (gsize i = 0; i < 100 * 40 * 3; i++)
+    g_assert_cmpint (abs ((int) a->pixels[i] - (i % 3 == 0 ? 200 : 50)), <=, 1);
+
+  g_autoptr (LkImage) b = lk_image_scale_to_fit (strip, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->width, ==, 1); /* never zero pixels wide */
+  g_assert_cmpint (b->height, ==, 100);
+
+  g_autoptr (LkImage) c = lk_image_scale_to_fit (small, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->width, ==, 40);
+  g_assert_cmpint (c->height, ==, 30);
+  g_assert_cmpmem (c->pixels, 40 * 30 * 3, small->pixels, 40 * 30 * 3);
+
+  g_assert_null (lk_image_scale_to_fit (small, 0, &error));
+  g_assert_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1979,6 +2015,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decode/scaled/errors", test_scaled_errors);
   g_test_add_func ("/engine/decode/jpeg/stop-on-warning", test_jpeg_stop_on_warning);
   g_test_add_func ("/engine/decode/jpeg/extraneous-bytes", test_jpeg_extraneous_bytes);
+  g_test_add_func ("/engine/resample/scale-to-fit", test_scale_to_fit);
   g_test_add_func ("/engine/decode/jpeg/too-many-scans", test_jpeg_too_many_scans);
   g_test_add_func ("/engine/decode/jpeg/cmyk", test_jpeg_cmyk);
   g_test_add_func ("/engine/decode/jpeg/variants", test_jpeg_variants);

@@ -364,7 +364,7 @@ lk_catalog_open (const char *path, const char *root, GError **error)
   if (!exec (catalog, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", error))
     return NULL;
 
-  if (exists ? !check_existing (catalog, root, error) : !create_schema (catalog, error))
+  if (exists ? !check_existing (catalog, catalog->root, error) : !create_schema (catalog, error))
     {
       if (!exists)
         {

@@ -498,6 +498,10 @@ class IndexErrors(Base):
         other = os.path.join(self.tmp, "other")
         export(other, 1)
         self.index(folder, db)
+        # the same folder named another way (relative, through a link) is the same catalog
+        os.symlink(folder, os.path.join(self.tmp, "link"))
+        for name in [os.path.relpath(folder), os.path.join(self.tmp, "link"), folder + "/"]:
+            self.assertEqual(self.index(name, db)["added"], 0, name)
         result = run("index", "--index", db, "--weights", self.weights, other, env=self.env)
         self.assertEqual(result.returncode, 1)
         self.assertIn("indexes", result.stderr)

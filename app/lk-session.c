@@ -3,7 +3,7 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Everything slow runs in GTask workers: opening and indexing in one (its own catalog handle;
+ * Everything slow runs in workers: opening and indexing in a thread of its own (its own catalog handle;
  * SQLite's WAL lets the search handle read meanwhile), each search in another. Indexing progress
  * arrives from the worker at most five times a second and reaches the properties through a single
  * pending idle, however many reports came in between. A generation number, bumped by every open
@@ -18,7 +18,11 @@
 #include "lk-result.h"
 #include "lk-thumbnailer.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------- */
 /* LkQuery                                                                                         */
@@ -348,8 +352,8 @@ describe_progress (const LkIndexProgress *p)
     left = g_strdup_printf (_ ("about %.0f s left"), MAX (1, p->eta_seconds));
   else
     left = g_strdup_printf (_ ("about %.0f min left"), p->eta_seconds / 60);
-  return g_strdup_printf (_ ("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " · %.0f images/s · %s"),
-                          p->done, p->total, p->images_per_second, left);
+  return g_strdup_printf (_ ("%" PRIu64 " of %" PRIu64 " · %.0f images/s · %s"), p->done, p->total,
+                          p->images_per_second, left);
 }
 
 static gboolean
@@ -479,6 +483,21 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_task_return_boolean (task, TRUE);
 }
 
+/* Indexing runs in a thread of its own at a lower priority, and so do the worker threads it
+ * starts (they inherit it): the window stays responsive while both cores are busy indexing. Not on
+ * GTask's shared threads, which would stay niced for the searches that run on them later. */
+static gpointer
+open_thread (gpointer data)
+{
+  g_autoptr (GTask) task = data;
+
+  if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
+    g_debug ("could not lower the indexing thread's priority: %s", g_strerror (errno));
+  open_worker (task, g_task_get_source_object (task), g_task_get_task_data (task),
+               g_task_get_cancellable (task));
+  return NULL;
+}
+
 static void
 open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -549,7 +568,7 @@ lk_session_open (LkSession *self, const char *folder, const char *catalog_path)
   /* a cancelled run still returns what it committed: do not turn that into an error */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_task_run_in_thread (task, open_worker);
+  g_thread_unref (g_thread_new ("lk-indexer", open_thread, g_object_ref (task)));
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOT]);
   set_progress (self, 0.0, _ ("Opening…"));

@@ -1,4 +1,4 @@
-/* lookalike-demo.c: the demo catalog, and the engine's nearest neighbours on it.
+/* lookalike-demo.c: the demo catalog, from Debian's Fashion-MNIST.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -6,12 +6,7 @@
  * lookalike-demo export [--per-class N] DIR
  *     Writes N images of each Fashion-MNIST class (Debian's dataset-fashion-mnist, test split) as
  *     DIR/<Class>/<index>.png: a small labelled product catalog that exists on every machine.
- * lookalike-demo neighbours [--index FILE] [--weights FILE] [-k K] DIR
- *     Indexes DIR into a catalog (as `lookalike-cli index` does), then prints the K most similar
- *     other images to one image of each class, with the similarity percentage and colour band
- *     the application shows, and the leave-one-out precision over all of them.
  */
-#include "lookalike.h"
 
 #include <gio/gio.h>
 #include <stdio.h>
@@ -115,102 +110,24 @@ export_catalog (const char *dir, int per_class)
   return 0;
 }
 
-static int
-neighbours (const char *dir, const char *index_path, const char *weights_arg, int k)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *weights =
-    weights_arg ? g_strdup (weights_arg) : lk_model_find_default_weights ();
-  g_autofree char *db = index_path ? g_strdup (index_path) : lk_catalog_default_path (dir);
-  g_autoptr (LkModel) model = NULL;
-  g_autoptr (LkCatalog) catalog = NULL;
-  g_autoptr (LkIndexSummary) summary = NULL;
-  g_autoptr (LkSearchIndex) index = NULL;
-
-  if (!weights)
-    {
-      printf ("No network weights installed: run models/download-weights.sh (needs a network "
-              "connection), or pass --weights FILE.safetensors.\n");
-      return 0;
-    }
-  if (!(model = lk_model_new_from_file (weights, &error))
-      || !(catalog = lk_catalog_open (db, dir, &error)))
-    {
-      fprintf (stderr, "lookalike-demo: %s\n", error->message);
-      return 1;
-    }
-
-  /* the product's own pipeline: index the folder (incrementally), load it, search it */
-  printf ("Indexing %s with %s (%d-d features, %s)\n", dir, lk_model_get_name (model),
-          lk_model_get_dim (model), weights);
-  if (!lk_catalog_index (catalog, LK_BACKEND_CNN, model, NULL, NULL, NULL, &summary, NULL, &error)
-      || !(index = lk_catalog_load (catalog, LK_BACKEND_CNN, &error)))
-    {
-      fprintf (stderr, "lookalike-demo: %s\n", error->message);
-      return 1;
-    }
-  g_autofree char *line = lk_index_summary_to_string (summary, 5);
-  printf ("%s, in %.2f s\n\n", line, summary->seconds);
-
-  /* one example query per product class: the first image of each folder */
-  gsize n = lk_search_index_get_n_items (index);
-  g_autofree LkMatch *matches = g_new (LkMatch, k);
-  LkBands bands = lk_bands_default ();
-  const char *previous = NULL;
-  gsize prefix = strlen (lk_catalog_get_root (catalog)) + 1;
-  printf ("The %d most similar products to one of each kind (similarity, colour band):\n", k);
-  for (gsize row = 0; row < n; row++)
-    {
-      const char *label = lk_search_index_get_label (index, row);
-      if (previous && g_str_equal (label, previous))
-        continue;
-      previous = label;
-      gsize found = lk_search_index_query_row (index, row, (gsize) k, TRUE, matches);
-      printf ("  %s\n", lk_search_index_get_path (index, row) + prefix);
-      for (gsize r = 0; r < found; r++)
-        {
-          int percent = lk_score_percent (matches[r].cosine);
-          printf ("      %3d%%  %-6s  %s\n", percent,
-                  lk_band_to_string (lk_score_band (percent, &bands)),
-                  lk_search_index_get_path (index, matches[r].index) + prefix);
-        }
-    }
-
-  g_autoptr (LkEvalResult) eval = lk_search_index_evaluate (index, (gsize) k);
-  printf ("\nOver all %zu products, %.0f%% of the %d nearest neighbours are the same kind of "
-          "product (leave-one-out precision@%d; chance: %.0f%%).\n",
-          n, 100 * eval->precision_at_k, k, k, eval->labels ? 100.0 / eval->labels : 0.0);
-  return 0;
-}
-
 int
 main (int argc, char **argv)
 {
-  g_autofree char *weights = NULL, *index = NULL;
-  int per_class = 3, k = 3;
+  int per_class = 3;
   const GOptionEntry entries[] = {
-    { "per-class", 'n', 0, G_OPTION_ARG_INT, &per_class, "Images per class (export)", "N" },
-    { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights, "Network weights (neighbours)", "FILE" },
-    { "k", 'k', 0, G_OPTION_ARG_INT, &k, "Neighbours per image (neighbours)", "K" },
-    { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index, "Catalog file (neighbours)", "FILE" },
+    { "per-class", 'n', 0, G_OPTION_ARG_INT, &per_class, "Images per class", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("export|neighbours DIR");
+  g_autoptr (GOptionContext) context = g_option_context_new ("export DIR");
   g_autoptr (GError) error = NULL;
 
-  lk_runtime_ensure_blas_kernels (argv);
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 3 || per_class < 1
-      || k < 1)
+  if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 3
+      || !g_str_equal (argv[1], "export") || per_class < 1)
     {
       fprintf (stderr, "lookalike-demo: %s\n",
-               error ? error->message : "usage: lookalike-demo export|neighbours DIR");
+               error ? error->message : "usage: lookalike-demo export [--per-class N] DIR");
       return 2;
     }
-  if (g_str_equal (argv[1], "export"))
-    return export_catalog (argv[2], per_class);
-  if (g_str_equal (argv[1], "neighbours"))
-    return neighbours (argv[2], index, weights, k);
-  fprintf (stderr, "lookalike-demo: unknown command %s\n", argv[1]);
-  return 2;
+  return export_catalog (argv[2], per_class);
 }

@@ -290,6 +290,7 @@ test_index_drop_paste_backend (void)
   g_assert_true (g_file_set_contents (broken, contents, (gssize) length / 2, NULL));
 
   g_assert_cmpstr (lk_window_get_page (window), ==, "empty");
+  save_screenshot (window, "window-empty.png");
   max_progress = 0;
   g_signal_connect (session, "notify::progress", G_CALLBACK (progress_cb), NULL);
   lk_window_open_folder (window, catalog);
@@ -303,6 +304,8 @@ test_index_drop_paste_backend (void)
   g_assert_cmpstr (lk_window_get_page (window), ==, "ready");
   /* the broken image: a toast naming how many, not a crash */
   g_assert_cmpstr (lk_window_get_last_toast (window), ==, "1 photo could not be read");
+
+  save_screenshot (window, "window-ready.png");
 
   /* drop a file from a file manager */
   wait.searches = lk_window_get_n_searches (window);
@@ -345,6 +348,7 @@ test_index_drop_paste_backend (void)
   lk_window_set_backend (window, LK_BACKEND_CONV_AE);
   spin (50);
   g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  save_screenshot (window, "window-unavailable.png");
   wait.searches = lk_window_get_n_searches (window);
   lk_window_set_backend (window, LK_BACKEND_CNN);
   wait_for (searched, &wait, 60, "the query run again");
@@ -365,6 +369,12 @@ test_index_drop_paste_backend (void)
         g_assert_cmpstr (lk_result_get_path (r), !=, path);
       }
   }
+
+  /* dark mode: the badges keep their contrast */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_FORCE_DARK);
+  save_screenshot (window, "window-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* the comparison page and back */
   lk_window_show_compare (window, 0);

@@ -35,11 +35,11 @@ enum
 
 static const char *const band_classes[] = { "green", "yellow", "red" };
 
-/* as they read in sentences, by backend */
+/* as the backend selector names them */
 static const char *const backend_names[] = {
   N_ ("CNN features"),
-  N_ ("the conv autoencoder"),
-  N_ ("compressed embeddings"),
+  N_ ("Conv autoencoder"),
+  N_ ("Compressed embeddings"),
 };
 
 static void
@@ -86,8 +86,9 @@ update_page (LkWindow *self)
       adw_status_page_set_title (self->unavailable_page, title);
       adw_status_page_set_description (self->unavailable_page,
                                        _ ("This way of measuring similarity learns from the "
-                                          "catalog’s own photos. Build it once; searching with "
-                                          "it is then as quick as with CNN features."));
+                                          "catalog’s own photos. Building it comes with a later "
+                                          "version of Lookalike; until then, CNN features find "
+                                          "what looks alike."));
     }
   if (g_str_equal (page, "ready"))
     {
@@ -236,11 +237,15 @@ search_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   {
     guint n = g_list_model_get_n_items (results);
-    /* Translators: "30 matches among 1617 products, by CNN features." */
+    guint total = lk_session_get_n_items (self->session);
+    g_autofree char *matches =
+      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u match", "%u matches", n), n);
+    g_autofree char *products =
+      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u product", "%u products", total), total);
+    /* Translators: "30 matches · 1617 products · CNN features"; the last is the backend's name
+     * as the backend selector shows it */
     g_autofree char *text =
-      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u match among %u products, by %s.",
-                                    "%u matches among %u products, by %s.", n),
-                       n, lk_session_get_n_items (self->session),
+      g_strdup_printf (_ ("%s · %s · %s"), matches, products,
                        _ (backend_names[lk_session_get_backend (self->session)]));
     gtk_label_set_text (self->summary_label, text);
   }

@@ -103,7 +103,7 @@ lk_cli_embed (int argc, char **argv)
     { "batch", 'b', 0, G_OPTION_ARG_INT, &max_batch, N_ ("Images per forward pass (16)"), "N" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("JSON lines (always the case for embed)"),
       NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, N_ ("IMAGE…") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("IMAGE… — print feature vectors"));

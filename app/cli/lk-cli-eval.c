@@ -123,9 +123,13 @@ lk_cli_eval (int argc, char **argv)
     }
   else
     {
-      g_string_append_printf (out, _ ("%zu images, %u labels, %s (%s), leave-one-out at k = %d\n"),
-                              result->items, result->labels,
-                              lk_search_index_get_identity (index)->model,
+      g_autofree char *images = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%zu image", "%zu images", result->items), result->items);
+      g_autofree char *labelled = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%u label", "%u labels", result->labels), result->labels);
+      /* Translators: "1617 images, 20 labels, squeezenet1_1 (cnn), leave-one-out at k = 10" */
+      g_string_append_printf (out, _ ("%s, %s, %s (%s), leave-one-out at k = %d\n"), images,
+                              labelled, lk_search_index_get_identity (index)->model,
                               lk_backend_to_string (backend), k);
       g_string_append_printf (out,
                               _ ("precision@%d  %.4f\nmAP@%d        %.4f\nrecall@%d     %.4f\n"), k,

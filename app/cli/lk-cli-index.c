@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -62,10 +63,9 @@ progress_cb (const LkIndexProgress *p, gpointer user_data)
       for (int i = 0; i < WIDTH; i++)
         bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
       bar[WIDTH] = '\0';
-      fprintf (
-        stderr,
-        _ ("\r[%s] %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " %3.0f%%  %.0f images/s  %s left  "),
-        bar, p->done, p->total, 100 * fraction, p->images_per_second, eta);
+      fputc ('\r', stderr);
+      fprintf (stderr, _ ("[%s] %" PRIu64 "/%" PRIu64 " %3.0f%%  %.0f images/s  %s left  "), bar,
+               p->done, p->total, 100 * fraction, p->images_per_second, eta);
       state->drew = TRUE;
     }
   else
@@ -75,7 +75,7 @@ progress_cb (const LkIndexProgress *p, gpointer user_data)
         return;
       state->last_line = now;
       fprintf (stderr,
-               _ ("indexed %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " (%.0f%%), %.0f images/s, "
+               _ ("indexed %" PRIu64 " of %" PRIu64 " (%.0f%%), %.0f images/s, "
                   "%s left\n"),
                p->done, p->total, 100 * fraction, p->images_per_second, eta);
     }
@@ -176,7 +176,7 @@ lk_cli_index (int argc, char **argv)
     { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
       N_ ("fit, center-crop or stretch (as before, else center-crop)"), N_ ("MODE") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the summary as JSON"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, N_ ("FOLDER") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("FOLDER — index a product folder"));

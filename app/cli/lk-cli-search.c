@@ -65,7 +65,7 @@ lk_cli_search (int argc, char **argv)
     { "bands", 0, 0, G_OPTION_ARG_STRING, &bands_arg,
       N_ ("Percentages from which a match is green and yellow (70,40)"), N_ ("GREEN,YELLOW") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, N_ ("IMAGE") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &images, NULL, NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context =

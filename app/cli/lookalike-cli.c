@@ -66,8 +66,9 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))
       {
-        /* the subcommand parses its own options; make its name argv[0] for their messages */
+        /* the subcommand parses its own options; its name leads their usage line */
         g_autofree char *name = g_strdup_printf ("lookalike-cli %s", commands[i].name);
+        g_set_prgname (name);
         argv[1] = name;
         return commands[i].run (argc - 1, argv + 1);
       }

@@ -27,6 +27,8 @@ struct _LkResultTile
   LkResult *result;
   LkThumbnailer *thumbnailer;
   GCancellable *loading;
+  const char *band;      /* the badge's colour class, NULL when none */
+  char *thumbnail_error; /* why there is no thumbnail, for the tooltip */
 };
 
 G_DEFINE_FINAL_TYPE (LkResultTile, lk_result_tile, GTK_TYPE_WIDGET)
@@ -47,7 +49,10 @@ thumbnail_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (texture)
     gtk_picture_set_paintable (GTK_PICTURE (self->picture), GDK_PAINTABLE (texture));
   else
-    gtk_widget_set_tooltip_text (self->picture, error->message);
+    {
+      g_free (self->thumbnail_error);
+      self->thumbnail_error = g_strdup (error->message);
+    }
 }
 
 static void
@@ -114,31 +119,35 @@ lk_result_tile_set_result (LkResultTile *self, LkResult *result)
       g_cancellable_cancel (self->loading);
       g_clear_object (&self->loading);
     }
-  for (gsize i = 0; i < G_N_ELEMENTS (bands); i++)
-    gtk_widget_remove_css_class (self->badge, bands[i]);
-  gtk_widget_remove_css_class (self->name, "missing");
   g_set_object (&self->result, result);
+  g_clear_pointer (&self->thumbnail_error, g_free);
   gtk_picture_set_paintable (GTK_PICTURE (self->picture), NULL);
+  /* A tile is rebound for every row scrolled into view: only what changes is touched (a CSS
+   * class added or removed restyles the widget), and the tooltip is made when it is asked for
+   * (setting one queries the pointer, a round trip to the display server on X11). */
+  const char *band = NULL; /* one of bands[], which outlive any result */
+  for (gsize i = 0; result && i < G_N_ELEMENTS (bands); i++)
+    if (g_str_equal (bands[i], lk_result_get_band (result)))
+      band = bands[i];
+  if (g_strcmp0 (band, self->band) != 0)
+    {
+      if (self->band)
+        gtk_widget_remove_css_class (self->badge, self->band);
+      if (band)
+        gtk_widget_add_css_class (self->badge, band);
+      self->band = band;
+    }
+  if (result && lk_result_get_missing (result))
+    gtk_widget_add_css_class (self->name, "missing");
+  else
+    gtk_widget_remove_css_class (self->name, "missing");
   if (!result)
     return;
 
   g_autofree char *badge = lk_result_dup_badge_text (result);
-  g_autofree char *tooltip = NULL;
   g_autofree char *spoken = NULL;
   gtk_label_set_text (GTK_LABEL (self->badge), badge);
-  gtk_widget_add_css_class (self->badge, lk_result_get_band (result));
   gtk_label_set_text (GTK_LABEL (self->name), lk_result_get_name (result));
-  {
-    g_autofree char *shown = g_filename_display_name (lk_result_get_path (result));
-    if (lk_result_get_missing (result))
-      {
-        gtk_widget_add_css_class (self->name, "missing");
-        tooltip = g_strdup_printf (_ ("%s\nDeleted or changed since it was indexed"), shown);
-      }
-    else
-      tooltip = g_strdup (shown);
-  }
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tooltip);
   /* Translators: what a screen reader says for a result: "sneaker.jpg, 87% similar" */
   spoken = g_strdup_printf (_ ("%s, %d%% similar"), lk_result_get_name (result),
                             lk_result_get_percent (result));
@@ -153,6 +162,25 @@ lk_result_tile_set_result (LkResultTile *self, LkResult *result)
       lk_thumbnailer_load_async (self->thumbnailer, lk_result_get_path (result), self->loading,
                                  thumbnail_cb, g_object_ref (self));
     }
+}
+
+static gboolean
+lk_result_tile_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard,
+                              GtkTooltip *tooltip)
+{
+  LkResultTile *self = LK_RESULT_TILE (widget);
+  g_autofree char *shown = NULL;
+  g_autofree char *text = NULL;
+
+  if (!self->result)
+    return FALSE;
+  shown = g_filename_display_name (lk_result_get_path (self->result));
+  if (lk_result_get_missing (self->result))
+    text = g_strdup_printf (_ ("%s\nDeleted or changed since it was indexed"), shown);
+  else if (self->thumbnail_error)
+    text = g_strdup_printf ("%s\n%s", shown, self->thumbnail_error);
+  gtk_tooltip_set_text (tooltip, text ? text : shown);
+  return TRUE;
 }
 
 LkResult *
@@ -190,6 +218,7 @@ lk_result_tile_class_init (LkResultTileClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = lk_result_tile_dispose;
+  widget_class->query_tooltip = lk_result_tile_query_tooltip;
 
   gtk_widget_class_set_template_from_resource (
     widget_class, "/io/github/lookalike/Lookalike/ui/lk-result-tile.ui");
@@ -212,6 +241,7 @@ static void
 lk_result_tile_init (LkResultTile *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
 }
 
 GtkWidget *

@@ -11,6 +11,10 @@
 
 #include "lk-thumbnailer.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 struct _LkThumbnailer
 {
   GObject parent_instance;
@@ -84,6 +88,16 @@ thumbnail_worker (gpointer data, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (LkImage) image = NULL;
   g_autoptr (LkImage) small = NULL;
+
+  /* the pool's threads run below the window's: a frame to draw comes before a thumbnail to make
+   * (set on each thread's first job; the pool keeps its threads) */
+  static _Thread_local gboolean niced;
+  if (!niced)
+    {
+      niced = TRUE;
+      if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
+        g_debug ("could not lower a thumbnail thread's priority: %s", g_strerror (errno));
+    }
 
   if (g_task_return_error_if_cancelled (task))
     return;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * bench-app WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS]
+ * bench-app --scroll WEIGHTS CATALOG_DIR QUERY
  * (under xvfb-run and dbus-run-session; tests/bench/bench-app.sh runs it on ../shared's data)
  *
  *   start-up        from main () to the window's first frame drawn (the process's own loading is
@@ -13,6 +14,9 @@
  *                   the longest single frame paint, which is the renderer's share of that stall
  *   drop-to-results from a file dropped on the window to the first frame drawn with its results,
  *                   median of ROUNDS drops, for a 224-pixel photo and a large one
+ *   --scroll        10,000 results of CATALOG_DIR for QUERY, scrolled at a steady 3,000 pixels a
+ *                   second for 8 s from the middle of the list, then 20 jumps to random places
+ *                   (a scroll bar dragged): the frame intervals while the thumbnails stream in
  * Figures for the README; not a timed test.
  */
 #include "config.h"
@@ -28,6 +32,9 @@ static gint64 first_paint, last_paint, main_start;
 static gint64 last_tick, longest_gap;
 static gint64 paint_start, longest_paint;
 static gboolean sampling;
+/* where a frame's time goes: GTK's own handlers of each phase run before ours, connected later */
+static gint64 layout_done, paint_done;
+static gint64 layout_total, paint_total, n_frames;
 
 static void
 before_paint_cb (GdkFrameClock *clock, gpointer data)
@@ -36,9 +43,27 @@ before_paint_cb (GdkFrameClock *clock, gpointer data)
 }
 
 static void
+layout_cb (GdkFrameClock *clock, gpointer data)
+{
+  layout_done = g_get_monotonic_time ();
+}
+
+static void
+paint_cb (GdkFrameClock *clock, gpointer data)
+{
+  paint_done = g_get_monotonic_time ();
+}
+
+static void
 after_paint_cb (GdkFrameClock *clock, gpointer data)
 {
   last_paint = g_get_monotonic_time ();
+  if (sampling && layout_done > paint_start && paint_done > layout_done)
+    {
+      layout_total += layout_done - paint_start; /* tick callbacks, list item binding, layout */
+      paint_total += paint_done - layout_done;   /* snapshot and render */
+      n_frames++;
+    }
   if (!first_paint)
     first_paint = last_paint;
   if (sampling && last_paint - paint_start > longest_paint)
@@ -131,19 +156,192 @@ time_drops (LkWindow *window, const char *path, int rounds)
   return ms[rounds / 2];
 }
 
+/* ---- scrolling ------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GtkAdjustment *adjustment;
+  double from, to, speed; /* pixels, pixels a second */
+  gint64 start, last;
+  GArray *intervals; /* ms between frames */
+  gboolean done;
+} Scroll;
+
+static gboolean
+scroll_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  Scroll *s = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!s->start)
+    s->start = now;
+  else
+    g_array_append_val (s->intervals, (double){ (now - s->last) / 1000.0 });
+  s->last = now;
+  double value = s->from + s->speed * (now - s->start) / G_USEC_PER_SEC;
+  gtk_adjustment_set_value (s->adjustment, MIN (value, s->to));
+  if (value >= s->to)
+    {
+      s->done = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+scroll_done (gpointer data)
+{
+  return ((Scroll *) data)->done;
+}
+
+static gboolean
+frame_drawn (gpointer data)
+{
+  return last_paint > *(gint64 *) data;
+}
+
+static GtkWidget *
+find_grid (GtkWidget *widget)
+{
+  if (GTK_IS_GRID_VIEW (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_grid (child);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+print_intervals (const char *what, GArray *ms)
+{
+  guint n = ms->len, slow = 0;
+  double sum = 0;
+
+  g_array_sort (ms, compare_doubles);
+  for (guint i = 0; i < n; i++)
+    {
+      sum += g_array_index (ms, double, i);
+      slow += g_array_index (ms, double, i) > 1000.0 / 30;
+    }
+  printf ("%s: %u frames, %.1f frames/s, frame interval median %.1f ms, 99th percentile %.1f ms, "
+          "longest %.1f ms, %u over 33 ms\n",
+          what, n, n / (sum / 1000.0), g_array_index (ms, double, n / 2),
+          g_array_index (ms, double, MIN (n - 1, n * 99 / 100)), g_array_index (ms, double, n - 1),
+          slow);
+}
+
+static int
+bench_scroll (LkWindow *window, const char *catalog, const char *query)
+{
+  GtkWidget *grid;
+  GtkAdjustment *adjustment;
+  guint searches;
+
+  lk_window_open_folder (window, catalog);
+  wait_until (settled, window, 1200);
+  searches = lk_window_get_n_searches (window);
+  lk_window_search_path (window, query);
+  {
+    Drop d = { window, searches, 0 };
+    wait_until (results_drawn, &d, 60);
+  }
+  grid = find_grid (GTK_WIDGET (window));
+  adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (grid));
+  printf ("%u results, %u items in the catalog, %.0f pixels tall\n",
+          g_list_model_get_n_items (lk_window_get_results (window)),
+          lk_session_get_n_items (lk_window_get_session (window)),
+          gtk_adjustment_get_upper (adjustment));
+
+  /* a steady scroll from the middle */
+  Scroll s = { adjustment };
+  s.from = gtk_adjustment_get_upper (adjustment) / 2;
+  s.speed = 3000;
+  s.to = MIN (s.from + 8 * s.speed,
+              gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+  s.intervals = g_array_new (FALSE, FALSE, sizeof (double));
+  gtk_adjustment_set_value (adjustment, s.from);
+  gint64 now = g_get_monotonic_time ();
+  wait_until (frame_drawn, &now, 10);
+  gtk_widget_add_tick_callback (grid, scroll_tick_cb, &s, NULL);
+  longest_paint = 0;
+  sampling = TRUE;
+  wait_until (scroll_done, &s, 60);
+  sampling = FALSE;
+  print_intervals ("scrolling 3,000 px/s", s.intervals);
+  printf ("  per frame: %.1f ms updating and laying out (binding the tiles scrolled into view), "
+          "%.1f ms drawing; the longest frame %.1f ms\n",
+          layout_total / 1000.0 / MAX (n_frames, 1), paint_total / 1000.0 / MAX (n_frames, 1),
+          longest_paint / 1000.0);
+
+  /* jumps: from a click on the scroll bar to the frame drawn at the new place */
+  g_autoptr (GArray) jumps = g_array_new (FALSE, FALSE, sizeof (double));
+  GRand *rand = g_rand_new_with_seed (7);
+  for (int i = 0; i < 20; i++)
+    {
+      double to =
+        g_rand_double (rand)
+        * (gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+      gint64 start = g_get_monotonic_time ();
+      gtk_adjustment_set_value (adjustment, to);
+      wait_until (frame_drawn, &start, 10);
+      g_array_append_val (jumps, (double){ (last_paint - start) / 1000.0 });
+      /* let the thumbnails of this place arrive before the next jump */
+      gint64 settle = g_get_monotonic_time () + 300 * 1000;
+      while (g_get_monotonic_time () < settle)
+        g_main_context_iteration (NULL, FALSE);
+    }
+  g_rand_free (rand);
+  g_array_sort (jumps, compare_doubles);
+  printf ("jumping to 20 random places: frame drawn after median %.1f ms, longest %.1f ms\n",
+          g_array_index (jumps, double, jumps->len / 2),
+          g_array_index (jumps, double, jumps->len - 1));
+  g_array_unref (s.intervals);
+  return 0;
+}
+
+/* ---- main ----------------------------------------------------------------------------------- */
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  int rounds = argc > 5 ? atoi (argv[5]) : 7;
+  gboolean scroll = argc > 1 && g_str_equal (argv[1], "--scroll");
+  int rounds = !scroll && argc > 5 ? atoi (argv[5]) : 7;
+  int status = 0;
 
   main_start = g_get_monotonic_time ();
   lk_runtime_ensure_blas_kernels (argv);
-  if (argc < 5)
+  if (scroll ? argc != 5 : argc < 5)
     {
-      fprintf (stderr, "usage: %s WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS]\n", argv[0]);
+      fprintf (stderr,
+               "usage: %s WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS]\n"
+               "       %s --scroll WEIGHTS CATALOG_DIR QUERY\n",
+               argv[0], argv[0]);
       return 2;
     }
+  if (scroll)
+    argv++;
   g_autofree char *scratch = g_dir_make_tmp ("lk-bench-app-XXXXXX", &error);
   g_setenv ("XDG_DATA_HOME", scratch, TRUE); /* a fresh catalog: indexing from scratch */
   gtk_init ();
@@ -153,37 +351,45 @@ main (int argc, char **argv)
   {
     g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
     g_settings_set_string (settings, "weights", argv[1]);
-    g_settings_set_int (settings, "results", 30);
+    g_settings_set_int (settings, "results", scroll ? 10000 : 30);
   }
   LkWindow *window = lk_window_new (GTK_APPLICATION (app));
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
   gtk_window_present (GTK_WINDOW (window));
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   g_signal_connect (clock, "before-paint", G_CALLBACK (before_paint_cb), NULL);
+  g_signal_connect (clock, "layout", G_CALLBACK (layout_cb), NULL);
+  g_signal_connect (clock, "paint", G_CALLBACK (paint_cb), NULL);
   g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), NULL);
   wait_until (painted, NULL, 30);
   double startup_ms = (first_paint - main_start) / 1000.0;
 
-  /* index the catalog from scratch, sampling the main loop */
-  g_timeout_add (1, tick_cb, NULL);
-  gint64 index_start = g_get_monotonic_time ();
-  sampling = TRUE;
-  lk_window_open_folder (window, argv[2]);
-  wait_until (settled, window, 600);
-  sampling = FALSE;
-  double index_s = (g_get_monotonic_time () - index_start) / 1e6;
-  guint n = lk_session_get_n_items (lk_window_get_session (window));
-
-  double small_ms = time_drops (window, argv[3], rounds);
-  double large_ms = time_drops (window, argv[4], rounds);
-
   printf ("renderer: %s\n", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
-  printf ("start-up to first frame: %.0f ms\n", startup_ms);
-  printf ("indexing %u images: %.1f s, longest main-loop stall %.1f ms (longest frame paint "
-          "%.1f ms)\n",
-          n, index_s, longest_gap / 1000.0, longest_paint / 1000.0);
-  printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[3], small_ms, rounds);
-  printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[4], large_ms, rounds);
+  if (scroll)
+    status = bench_scroll (window, argv[2], argv[3]);
+  else
+    {
+      /* index the catalog from scratch, sampling the main loop */
+      g_timeout_add (1, tick_cb, NULL);
+      gint64 index_start = g_get_monotonic_time ();
+      sampling = TRUE;
+      lk_window_open_folder (window, argv[2]);
+      wait_until (settled, window, 600);
+      sampling = FALSE;
+      double index_s = (g_get_monotonic_time () - index_start) / 1e6;
+      guint n = lk_session_get_n_items (lk_window_get_session (window));
+
+      double small_ms = time_drops (window, argv[3], rounds);
+      double large_ms = time_drops (window, argv[4], rounds);
+
+      printf ("start-up to first frame: %.0f ms\n", startup_ms);
+      printf ("indexing %u images: %.1f s, longest main-loop stall %.1f ms (longest frame paint "
+              "%.1f ms)\n",
+              n, index_s, longest_gap / 1000.0, longest_paint / 1000.0);
+      printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[3], small_ms, rounds);
+      printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[4], large_ms, rounds);
+    }
   gtk_window_destroy (GTK_WINDOW (window));
-  return 0;
+  remove_tree (scratch);
+  return status;
 }

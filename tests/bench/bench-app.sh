@@ -5,6 +5,7 @@
 #   Twice: with GTK's default renderer (on Xvfb that is OpenGL on Mesa's llvmpipe, the CPU
 #   drawing every frame in full, as on a machine without a GPU driver) and with the cairo renderer
 #   (which redraws only what changed), so that the renderer's share of every figure shows.
+#   Then scrolling through 10,000 results of an 11,319-photo catalog, with both renderers.
 #
 # Copyright 2026 The Lookalike authors
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -24,5 +25,22 @@ for renderer in default cairo; do
     xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
     "$build/tests/bench/bench-app" "$shared/models/squeezenet1_1-imagenet.safetensors" \
     "$shared/data/products" "$tmp/product-224.jpg" "$tmp/shoe-20mp.jpg" 7 2>/dev/null
+  echo
+done
+
+# scrolling 10,000 results: a catalog of seven links to each product photo (11,319 items)
+mkdir "$tmp/large"
+for copy in 1 2 3 4 5 6 7; do
+  mkdir "$tmp/large/$copy"
+  find "$shared/data/products" -name '*.jpg' | while read -r f; do
+    ln -s "$f" "$tmp/large/$copy/$(basename "$(dirname "$f")" | tr ' ' _)-$(basename "$f")"
+  done
+done
+for renderer in default cairo; do
+  if [ $renderer = default ]; then unset GSK_RENDERER; else export GSK_RENDERER=$renderer; fi
+  GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=memory GTK_A11Y=none NO_AT_BRIDGE=1 \
+    xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+    "$build/tests/bench/bench-app" --scroll "$shared/models/squeezenet1_1-imagenet.safetensors" \
+    "$tmp/large" "$tmp/product-224.jpg" 2>/dev/null
   echo
 done

@@ -257,6 +257,20 @@ drop_file (LkWindow *window, const char *path)
   return handled;
 }
 
+/* an image dragged from a web browser arrives as a picture, not a file */
+static gboolean
+drop_picture (LkWindow *window, GdkTexture *texture)
+{
+  GValue value = G_VALUE_INIT;
+  gboolean handled = FALSE;
+
+  g_value_init (&value, GDK_TYPE_TEXTURE);
+  g_value_set_object (&value, texture);
+  g_signal_emit_by_name (lk_window_get_drop_target (window), "drop", &value, 20.0, 20.0, &handled);
+  g_value_unset (&value);
+  return handled;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Tests                                                                                           */
 /* ---------------------------------------------------------------------------------------------- */
@@ -327,6 +341,12 @@ test_index_drop_paste_backend (void)
     wait_for (searched, &wait, 60, "the pasted picture's results");
     assert_results_match_engine (window, query);
     assert_tiles_show_badges (window);
+
+    /* the same picture dragged from a web browser */
+    wait.searches = lk_window_get_n_searches (window);
+    g_assert_true (drop_picture (window, texture));
+    wait_for (searched, &wait, 60, "the dropped picture's results");
+    assert_results_match_engine (window, query);
   }
 
   /* paste a file (as a file manager's Copy does) */

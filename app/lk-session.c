@@ -3,8 +3,9 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Everything slow runs in workers: opening and indexing in a thread of its own (its own catalog handle;
- * SQLite's WAL lets the search handle read meanwhile), each search in another. Indexing progress
+ * Everything slow runs in GTask workers: opening and indexing in one (its own catalog handle;
+ * SQLite's WAL lets the search handle read meanwhile; the indexing itself on a lower-priority
+ * thread, see index_thread), each search in another. Indexing progress
  * arrives from the worker at most five times a second and reaches the properties through a single
  * pending idle, however many reports came in between. A generation number, bumped by every open
  * and close, lets results of superseded work be dropped.
@@ -414,6 +415,33 @@ early_index_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  OpenJob *job;
+  LkCatalog *catalog;
+  LkIndexParams params;
+  GCancellable *cancellable;
+  GError *error;
+  gboolean ok;
+} IndexRun;
+
+/* The indexing itself runs in a thread of its own at a lower priority, and so do the worker
+ * threads it starts (they inherit it, and end with it): the window's thread wins the cores while
+ * both are busy indexing. What outlives the run, the search index and its ranking threads, is made
+ * by the caller at normal priority: a thread's priority cannot be raised again. */
+static gpointer
+index_thread (gpointer data)
+{
+  IndexRun *run = data;
+
+  if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
+    g_debug ("could not lower the indexing thread's priority: %s", g_strerror (errno));
+  run->ok =
+    lk_catalog_index (run->catalog, LK_BACKEND_CNN, run->job->model, &run->params, progress_cb,
+                      run->job, &run->job->summary, run->cancellable, &run->error);
+  return NULL;
+}
+
 static void
 open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -421,7 +449,7 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_autoptr (GError) error = NULL;
   g_autoptr (LkCatalog) catalog = NULL;
   g_autoptr (LkModelIdentity) stored = NULL;
-  LkIndexParams params = lk_index_default_params ();
+  IndexRun run = { job, NULL, lk_index_default_params (), cancellable, NULL, FALSE };
 
   if (!job->model)
     {
@@ -464,38 +492,24 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
 
   if (stored)
     {
-      params.input_size = stored->input_size;
-      params.preprocess = stored->preprocess;
+      run.params.input_size = stored->input_size;
+      run.params.preprocess = stored->preprocess;
     }
-  if (!lk_catalog_index (catalog, LK_BACKEND_CNN, job->model, &params, progress_cb, job,
-                         &job->summary, cancellable, &error))
+  run.catalog = catalog;
+  g_thread_join (g_thread_new ("lk-indexer", index_thread, &run));
+  if (!run.ok)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (!g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          g_task_return_error (task, g_steal_pointer (&error));
+          g_task_return_error (task, run.error);
           return;
         }
       job->cancelled = TRUE;
-      g_clear_error (&error);
+      g_clear_error (&run.error);
     }
   /* after a cancel, what was committed; an empty folder has nothing to load */
   job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
   g_task_return_boolean (task, TRUE);
-}
-
-/* Indexing runs in a thread of its own at a lower priority, and so do the worker threads it
- * starts (they inherit it): the window stays responsive while both cores are busy indexing. Not on
- * GTask's shared threads, which would stay niced for the searches that run on them later. */
-static gpointer
-open_thread (gpointer data)
-{
-  g_autoptr (GTask) task = data;
-
-  if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
-    g_debug ("could not lower the indexing thread's priority: %s", g_strerror (errno));
-  open_worker (task, g_task_get_source_object (task), g_task_get_task_data (task),
-               g_task_get_cancellable (task));
-  return NULL;
 }
 
 static void
@@ -568,7 +582,7 @@ lk_session_open (LkSession *self, const char *folder, const char *catalog_path)
   /* a cancelled run still returns what it committed: do not turn that into an error */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_thread_unref (g_thread_new ("lk-indexer", open_thread, g_object_ref (task)));
+  g_task_run_in_thread (task, open_worker);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOT]);
   set_progress (self, 0.0, _ ("Opening…"));

@@ -12,6 +12,7 @@
 #include "lk-thumbnailer.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -89,12 +90,13 @@ thumbnail_worker (gpointer data, gpointer user_data)
   g_autoptr (LkImage) image = NULL;
   g_autoptr (LkImage) small = NULL;
 
-  /* the pool's threads run below the window's: a frame to draw comes before a thumbnail to make
-   * (set on each thread's first job; the pool keeps its threads) */
-  static _Thread_local gboolean niced;
-  if (!niced)
+  /* The pool's threads run below the window's: a frame to draw comes before a thumbnail to make.
+   * Set on each thread's first job; the pool is exclusive, so its threads serve nothing else. */
+  static _Thread_local gboolean lowered;
+  if (!lowered)
     {
-      niced = TRUE;
+      lowered = TRUE;
+      pthread_setname_np (pthread_self (), "lk-thumbnails");
       if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
         g_debug ("could not lower a thumbnail thread's priority: %s", g_strerror (errno));
     }
@@ -135,7 +137,7 @@ lk_thumbnailer_init (LkThumbnailer *self)
 {
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->pool =
-    g_thread_pool_new (thumbnail_worker, NULL, MIN (2, lk_runtime_get_n_cores ()), FALSE, NULL);
+    g_thread_pool_new (thumbnail_worker, NULL, MIN (2, lk_runtime_get_n_cores ()), TRUE, NULL);
 }
 
 LkThumbnailer *

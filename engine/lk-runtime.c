@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "lk-runtime"
 
 #include "lookalike.h"
+#include "nn.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -44,8 +45,8 @@ blas_core_level (const char *core)
   return 0;
 }
 
-void
-lk_runtime_ensure_blas_kernels (char **argv)
+static void
+reexec_for_better_kernels (char **argv)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
   const char *want = NULL;
@@ -71,4 +72,14 @@ lk_runtime_ensure_blas_kernels (char **argv)
 #else
   (void) argv;
 #endif
+}
+
+void
+lk_runtime_ensure_blas_kernels (char **argv)
+{
+  reexec_for_better_kernels (argv);
+  /* OpenBLAS starts an idle server thread of its own the first time its thread count is set: let
+   * that be here, on the main thread, not on whichever worker (an indexing thread at a lowered
+   * priority, say) first makes a model state or a ranker */
+  nn_blas_init ();
 }

@@ -50,8 +50,9 @@ const char *lk_runtime_get_blas_core (void);
  * Sapphire/Emerald Rapids. The only fix is the OPENBLAS_CORETYPE environment variable, which must
  * be set before the process starts. Call this first thing in main(): when the kernels in use are
  * weaker than the CPU supports and the user has not chosen a core type, it sets
- * OPENBLAS_CORETYPE and re-executes the program with the same arguments. It returns (doing nothing)
- * otherwise, or when re-executing is not possible. */
+ * OPENBLAS_CORETYPE and re-executes the program with the same arguments. Otherwise, or when
+ * re-executing is not possible, it makes OpenBLAS single-threaded (the engine's own threads share
+ * the work out) and returns. */
 void lk_runtime_ensure_blas_kernels (char **argv);
 
 /* ---------------------------------------------------------------------------------------------- */

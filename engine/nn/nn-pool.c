@@ -196,8 +196,17 @@ nn_pool_run (NnPool *pool, int n_tasks, NnTaskFunc func, void *ctx)
     }
 }
 
+static void
+blas_single_threaded (void)
+{
+  openblas_set_num_threads (1);
+}
+
 void
 nn_blas_init (void)
 {
-  openblas_set_num_threads (1);
+  /* Once: after a fork () OpenBLAS has stopped its (idle) server thread, and setting the count
+   * again would start one more from whichever thread called, at that thread's priority. */
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once (&once, blas_single_threaded);
 }

@@ -37,7 +37,8 @@ int nn_pool_get_n_threads (const NnPool *pool);
  * all are done. pool may be NULL (runs inline). Not reentrant. */
 void nn_pool_run (NnPool *pool, int n_tasks, NnTaskFunc func, void *ctx);
 
-/* Sets OpenBLAS to one thread: parallelism comes from NnPool, never from both at once. */
+/* Sets OpenBLAS to one thread, once per process: parallelism comes from NnPool, never from both at
+ * once. */
 void nn_blas_init (void);
 
 /* Use the portable kernels even where AVX-512 ones exist (tests run both); false goes back to

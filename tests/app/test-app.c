@@ -271,6 +271,44 @@ drop_picture (LkWindow *window, GdkTexture *texture)
   return handled;
 }
 
+/* Indexing and thumbnails run at a lower priority; nothing else of ours may be left there
+ * (searches would stay slowed down for good). GTask's threads and the threads they start are
+ * named "pool…", the indexing threads "lk-indexer" (they end with the run), the thumbnail threads
+ * "lk-thumbnails"; other libraries' threads (Mesa's disk cache) may lower themselves. Returns how
+ * many thumbnail threads are below normal priority. */
+static guint
+assert_only_thumbnails_run_low (void)
+{
+  g_autoptr (GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+  guint low = 0;
+
+  g_assert_nonnull (tasks);
+  while ((tid = g_dir_read_name (tasks)))
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *comm_path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *stat = NULL;
+      g_autofree char *comm = NULL;
+      g_auto (GStrv) fields = NULL;
+
+      if (!g_file_get_contents (stat_path, &stat, NULL, NULL)
+          || !g_file_get_contents (comm_path, &comm, NULL, NULL))
+        continue; /* the thread ended meanwhile */
+      /* after "pid (comm) ": state is field 3, nice field 19 */
+      fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
+      g_assert_cmpuint (g_strv_length (fields), >, 16);
+      g_strchomp (comm);
+      if (g_ascii_strtoll (fields[16], NULL, 10) != 0)
+        {
+          if (g_str_has_prefix (comm, "pool") || g_str_equal (comm, "lk-indexer"))
+            g_error ("thread %s (%s) was left at a lower priority", tid, comm);
+          low += g_str_equal (comm, "lk-thumbnails");
+        }
+    }
+  return low;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Tests                                                                                           */
 /* ---------------------------------------------------------------------------------------------- */
@@ -396,6 +434,9 @@ test_index_drop_paste_backend (void)
   save_screenshot (window, "window-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
+  /* the searches ran at normal priority; the thumbnail threads, which made the tiles, below it */
+  g_assert_cmpuint (assert_only_thumbnails_run_low (), >, 0);
+
   /* the comparison page and back */
   lk_window_show_compare (window, 0);
   g_assert_cmpstr (lk_window_get_page (window), ==, "compare");
@@ -487,6 +528,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
 
+  lk_runtime_ensure_blas_kernels (argv); /* as the program's main () does */
   g_test_init (&argc, &argv, NULL);
   if (argc < 4)
     {

@@ -8,8 +8,9 @@
  *   plan      scan the folder, compare with the catalog: new, changed and not-yet-embedded images
  *             become jobs; catalog items no longer on disk are candidates for removal (or for a
  *             rename, if a new file turns out to have the same content)
- *   prepare   the model state's worker threads, one image each: map the file, hash it, decode it
- *             at the least size the preprocessing needs, resample and normalise into the batch
+ *   prepare   the model state's worker threads, one image each: read the file (lk-file.h: never
+ *             mapped, never blocking), hash it, decode it at the least size the preprocessing
+ *             needs, resample and normalise into the batch
  *   forward   the batch through the network on the same threads
  *   write     a writer thread commits each batch in one transaction
  *
@@ -21,6 +22,7 @@
  */
 #define G_LOG_DOMAIN "lk-indexer"
 
+#include "lk-file.h"
 #include "lk-scan.h"
 #include "models/lk-model-private.h"
 #include "store/lk-catalog-private.h"
@@ -50,6 +52,7 @@ typedef struct
   const LkCatalogItem *existing;
   JobKind kind;
   /* results */
+  gint64 size, mtime_ns; /* of the version read (the scan's when it could not be) */
   guint8 sha256[32];
   gboolean has_sha256;
   const LkCatalogItem *renamed_from; /* a vanished item with the same content */
@@ -127,6 +130,15 @@ claim_rename (Run *run, const guint8 *sha256)
   return item;
 }
 
+/* Why the file of a job could not be read, as the summary says it. */
+static char *
+read_failure (const GError *error, const char *path)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return g_strdup ("vanished while indexing");
+  return reason_of (error, path);
+}
+
 static void
 prepare_task (void *ctx, int index, int thread)
 {
@@ -135,36 +147,52 @@ prepare_task (void *ctx, int index, int thread)
   g_autofree char *path =
     g_build_filename (lk_catalog_get_root (run->catalog), job->entry->path, NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (LkImage) image = NULL;
   g_autofree char *name = g_filename_display_basename (path);
+  LkFileInfo info;
 
   (void) thread;
   job->slot = -1;
+  job->size = job->entry->size;
+  job->mtime_ns = job->entry->mtime_ns;
   if (job->entry->kind == LK_SNIFF_UNSUPPORTED)
     {
       job->error = g_strdup_printf ("unsupported image format (%s)",
                                     job->entry->format ? job->entry->format : "unknown");
       return;
     }
-
-  file = g_mapped_file_new (path, FALSE, &error);
-  if (!file)
+  if (job->entry->kind == LK_SNIFF_NOT_IMAGE)
     {
-      job->error = g_strdup (error->code == G_FILE_ERROR_NOENT   ? "vanished while indexing"
-                             : error->code == G_FILE_ERROR_ACCES ? "permission denied"
-                                                                 : "cannot be read");
+      job->error = g_strdup (job->entry->reason);
       return;
     }
-  bytes = g_mapped_file_get_bytes (file);
+
+  /* read, not mapped (a file rewritten meanwhile would kill the process), without blocking on
+   * anything but a regular file, and refused by its size before a byte is read */
+  bytes = lk_file_read (AT_FDCWD, path, name, "an image", run->decode.max_file_size, &info, &error);
+  if (!bytes)
+    {
+      job->error = read_failure (error, path);
+      return;
+    }
+  if (info.changed)
+    {
+      /* what was read is no one version of the file; the next run reads it again (an impossible
+       * size makes sure the plan sees a change) */
+      job->error = g_strdup ("changed while indexing");
+      job->size = -1;
+      return;
+    }
+  /* changed since the scan, but read whole: this is the version that is indexed */
+  job->size = info.size;
+  job->mtime_ns = info.mtime_ns;
   {
     gsize length;
     const guint8 *data = g_bytes_get_data (bytes, &length);
     g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
     gsize digest_len = sizeof job->sha256;
-    if (length)
-      g_checksum_update (sum, data, (gssize) length);
+    g_checksum_update (sum, data, (gssize) length);
     g_checksum_get_digest (sum, job->sha256, &digest_len);
     job->has_sha256 = TRUE;
   }
@@ -228,16 +256,16 @@ write_batch (Run *run, Batch *batch, GError **error)
 
       if (job->renamed_from)
         {
-          if (!lk_catalog_move_item (run->catalog, job->renamed_from->id, entry->path, entry->size,
-                                     entry->mtime_ns, error))
+          if (!lk_catalog_move_item (run->catalog, job->renamed_from->id, entry->path, job->size,
+                                     job->mtime_ns, error))
             goto fail;
           continue;
         }
 
       LkCatalogItem item = {
         .path = entry->path,
-        .size = entry->size,
-        .mtime_ns = entry->mtime_ns,
+        .size = job->size,
+        .mtime_ns = job->mtime_ns,
         .has_sha256 = job->has_sha256,
         .width = job->width,
         .height = job->height,
@@ -271,6 +299,8 @@ count_batch (Run *run, const Batch *batch)
       const Job *job = &batch->jobs[i];
       if (job->renamed_from)
         run->renamed++;
+      else if (job->slot < 0)
+        continue; /* it failed: counted with the failures, not as added or updated */
       else if (job->kind == JOB_NEW || (job->kind == JOB_EMBED && !run->replaced))
         run->added++; /* new to the catalog, or to this backend */
       else
@@ -419,7 +449,7 @@ lk_index_summary_to_string (const LkIndexSummary *summary, guint max_failures)
   for (guint i = 0; i < failed && i < max_failures; i++)
     {
       const LkIndexFailure *f = summary->failures->pdata[i];
-      g_autofree char *shown = g_filename_display_name (f->path);
+      g_autofree char *shown = lk_path_display_line (f->path);
       g_string_append_printf (out, "%s %s (%s)", i ? "," : ":", shown, f->reason);
     }
   if (failed > max_failures)
@@ -432,6 +462,21 @@ report (const LkIndexProgress *p, LkIndexProgressFunc progress, gpointer user_da
 {
   if (progress)
     progress (p, user_data);
+}
+
+typedef struct
+{
+  LkIndexProgressFunc progress;
+  gpointer user_data;
+} Waiting;
+
+static void
+waiting_cb (gpointer data)
+{
+  Waiting *waiting = data;
+  LkIndexProgress p = { .eta_seconds = -1, .phase = LK_INDEX_WAITING };
+
+  report (&p, waiting->progress, waiting->user_data);
 }
 
 static void
@@ -485,8 +530,18 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
   if (!(state = lk_model_state_new (model, &sp, error)))
     return FALSE;
 
-  /* plan */
+  /* one process at a time; the lock goes with the catalog, or at the end of this run */
+  Waiting waiting = { progress, user_data };
+  gboolean locked_here = !lk_catalog_holds_writer_lock (catalog);
+  if (!lk_catalog_lock_writer (catalog, waiting_cb, &waiting, cancellable, error))
+    return FALSE;
+  g_autoptr (LkCatalogLockGuard) guard = locked_here ? catalog : NULL;
+  (void) guard; /* only its cleanup matters */
+
+  /* plan; the vectors already stored are read back first, as a search would read them, so that
+   * a damaged catalog is reported here rather than indexed on */
   if (!lk_catalog_set_identity (catalog, backend, identity, &run.replaced, error)
+      || !lk_catalog_check_vectors (catalog, backend, identity->dim, error)
       || !(items = lk_catalog_load_items (catalog, error))
       || !(embedded = lk_catalog_load_embedded (catalog, backend, error))
       || !(scan = lk_scan_folder (lk_catalog_get_root (catalog), items, cancellable, error)))

@@ -10,6 +10,8 @@
 #define G_LOG_DOMAIN "lk-scan"
 
 #include "lk-scan.h"
+
+#include "lk-file.h"
 #include "store/lk-catalog-private.h"
 
 #include <dirent.h>
@@ -53,11 +55,35 @@ add_problem (LkScanResult *result, const char *path, int err)
   g_ptr_array_add (result->problems, problem);
 }
 
+static const char *
+name_extension (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  return dot && dot != name ? dot + 1 : NULL;
+}
+
 static gboolean
 has_tga_name (const char *name)
 {
-  gsize len = strlen (name);
-  return len > 4 && g_ascii_strcasecmp (name + len - 4, ".tga") == 0;
+  const char *ext = name_extension (name);
+  return ext && g_ascii_strcasecmp (ext, "tga") == 0;
+}
+
+/* Names a person gives image files: one of these that holds no image is reported, not skipped. */
+static gboolean
+has_image_name (const char *name)
+{
+  static const char *const extensions[] = {
+    "jpg",  "jpeg", "jpe",  "jfif", "png", "apng", "gif", "bmp",  "dib", "tga",
+    "psd",  "pnm",  "ppm",  "pgm",  "pbm", "pam",  "hdr", "webp", "tif", "tiff",
+    "heic", "heif", "avif", "jxl",  "jp2", "j2k",  "jpf", "exr",  "svg", "ico",
+  };
+  const char *ext = name_extension (name);
+
+  for (gsize i = 0; ext && i < G_N_ELEMENTS (extensions); i++)
+    if (g_ascii_strcasecmp (ext, extensions[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 typedef struct
@@ -91,11 +117,10 @@ static void
 scan_file (LkScanResult *result, int dir_fd, const char *name, const char *rel,
            const struct stat *st, GHashTable *known)
 {
-  gint64 mtime_ns =
-    (gint64) st->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_mtim.tv_nsec;
+  gint64 mtime_ns = LK_STAT_MTIME_NS (st);
   LkCatalogItem *item = known ? g_hash_table_lookup (known, rel) : NULL;
   LkSniff kind;
-  const char *format = NULL;
+  const char *format = NULL, *reason = NULL;
 
   if (item && item->size == (gint64) st->st_size && item->mtime_ns == mtime_ns)
     kind = LK_SNIFF_IMAGE; /* unchanged since the catalog last read it */
@@ -103,11 +128,18 @@ scan_file (LkScanResult *result, int dir_fd, const char *name, const char *rel,
     {
       guint8 head[LK_SNIFF_BYTES];
       ssize_t got;
-      int fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      struct stat opened;
+      /* not blocking: a FIFO put there since fstatat () must not stop the scan */
+      int fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
       if (fd < 0)
         {
           add_problem (result, rel, errno);
           return;
+        }
+      if (fstat (fd, &opened) != 0 || !S_ISREG (opened.st_mode))
+        {
+          close (fd);
+          return; /* no longer a file */
         }
       do
         got = read (fd, head, sizeof head);
@@ -123,7 +155,12 @@ scan_file (LkScanResult *result, int dir_fd, const char *name, const char *rel,
       if (kind == LK_SNIFF_NOT_IMAGE && has_tga_name (name))
         kind = LK_SNIFF_IMAGE, format = "TGA";
       if (kind == LK_SNIFF_NOT_IMAGE)
-        return;
+        {
+          /* notes.txt is not an item; photo.jpg holding no image is a failure to report */
+          if (!has_image_name (name))
+            return;
+          reason = got == 0 ? "empty file" : "not an image (unrecognised content)";
+        }
     }
 
   LkScanEntry *entry = g_new (LkScanEntry, 1);
@@ -132,6 +169,23 @@ scan_file (LkScanResult *result, int dir_fd, const char *name, const char *rel,
   entry->mtime_ns = mtime_ns;
   entry->kind = kind;
   entry->format = format;
+  entry->reason = reason;
+  g_ptr_array_add (result->entries, entry);
+}
+
+/* Something that is not a file, under an image's name: reported, never opened. */
+static void
+add_special (LkScanResult *result, const char *rel, const struct stat *st)
+{
+  LkScanEntry *entry = g_new0 (LkScanEntry, 1);
+
+  entry->path = g_strdup (rel);
+  entry->size = -1; /* never the size of a file: checked again on every run */
+  entry->mtime_ns = LK_STAT_MTIME_NS (st);
+  entry->kind = LK_SNIFF_NOT_IMAGE;
+  entry->reason = S_ISFIFO (st->st_mode)   ? "not a regular file (a FIFO)"
+                  : S_ISSOCK (st->st_mode) ? "not a regular file (a socket)"
+                                           : "not a regular file (a device)";
   g_ptr_array_add (result->entries, entry);
 }
 
@@ -206,6 +260,8 @@ lk_scan_folder (const char *root, GHashTable *known, GCancellable *cancellable, 
             }
           else if (S_ISREG (st.st_mode))
             scan_file (result, dirfd (dir), d->d_name, child, &st, known);
+          else if (has_image_name (d->d_name))
+            add_special (result, child, &st); /* a FIFO or a device named like a photo */
         }
       closedir (dir);
     }

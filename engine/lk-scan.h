@@ -14,8 +14,10 @@ typedef struct
   char *path; /* relative to the root, raw file-system bytes */
   gint64 size;
   gint64 mtime_ns;
-  LkSniff kind;       /* LK_SNIFF_IMAGE, or LK_SNIFF_UNSUPPORTED for images we cannot read */
+  LkSniff kind;       /* LK_SNIFF_IMAGE; LK_SNIFF_UNSUPPORTED for images we cannot read;
+                       * LK_SNIFF_NOT_IMAGE for a file named like an image that is not one */
   const char *format; /* static: "JPEG", "WebP"; NULL when not sniffed (known unchanged) */
+  const char *reason; /* static, for LK_SNIFF_NOT_IMAGE: "empty file" */
 } LkScanEntry;
 
 typedef struct
@@ -35,8 +37,8 @@ void lk_scan_result_free (LkScanResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkScanResult, lk_scan_result_free)
 
 /* Walks @root recursively: regular files whose first bytes are an image format (TGA, which has no
- * signature, by its name), following symbolic links but never into a folder twice, skipping hidden
- * files and folders. @known (nullable) maps relative paths to the (size, mtime_ns) pairs of
+ * signature, by its name), and files named like images (.jpg, .png, …) that are not one, following
+ * symbolic links but never into a folder twice, skipping hidden files and folders. @known (nullable) maps relative paths to the (size, mtime_ns) pairs of
  * LkCatalogItems: a file that still matches is taken as an image without being opened. */
 LkScanResult *
 lk_scan_folder (const char *root, GHashTable *known, GCancellable *cancellable, GError **error);

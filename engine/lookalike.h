@@ -55,6 +55,12 @@ const char *lk_runtime_get_blas_core (void);
  * the work out) and returns. */
 void lk_runtime_ensure_blas_kernels (char **argv);
 
+/* @path (a file name, raw bytes) for one line of text meant for people: as GLib displays file
+ * names (U+FFFD for what is not UTF-8), and in double quotes with C escapes ("a\nb.jpg") when it
+ * holds a newline, another control character, a quote or a backslash.
+ * Returns: (transfer full) */
+char *lk_path_display_line (const char *path);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Images                                                                                          */
 /* ---------------------------------------------------------------------------------------------- */
@@ -189,7 +195,7 @@ int lk_model_get_dim (LkModel *model);
 LkNormalization lk_model_get_normalization (LkModel *model);
 /* The file the weights were loaded from. */
 const char *lk_model_get_path (LkModel *model);
-/* Lower-case hex SHA-256 of the weights file, computed on first use. */
+/* Lower-case hex SHA-256 of the weights file, of the very bytes the weights were loaded from. */
 const char *lk_model_get_weights_sha256 (LkModel *model);
 
 typedef struct
@@ -278,12 +284,22 @@ typedef struct _LkCatalog LkCatalog;
  * Returns: (transfer full) */
 char *lk_catalog_default_path (const char *root);
 
-/* Opens the catalog file at @path. With @root non-NULL, creates it for that folder if it does not
- * exist, and otherwise checks that it indexes that folder; with @root NULL the file must exist.
- * A file that is not a Lookalike catalog, is damaged or comes from a newer version is
- * LK_ERROR_CORRUPT_INDEX ("catalog.db: not a Lookalike index").
+/* Opens the catalog file at @path for reading and writing. With @root non-NULL, creates it for
+ * that folder if it does not exist (whole, under a temporary name, then linked into place: two
+ * processes creating it at once share one), and otherwise checks that it indexes that folder; with
+ * @root NULL the file must exist. A file that is not a Lookalike catalog, is damaged or comes from
+ * a newer version is LK_ERROR_CORRUPT_INDEX ("catalog.db: not a Lookalike index"), and is never
+ * written to; one that cannot be written (read-only media, another user's) is
+ * G_IO_ERROR_READ_ONLY ("catalog.db: cannot be written (Read-only file system)"): open it with
+ * lk_catalog_open_read_only () to search it.
  * Returns: (transfer full) (nullable) */
 LkCatalog *lk_catalog_open (const char *path, const char *root, GError **error);
+
+/* Opens an existing catalog for searching and evaluation only. Nothing is written, not even
+ * SQLite's lock files where the folder is read-only; indexing it fails with G_IO_ERROR_READ_ONLY.
+ * Returns: (transfer full) (nullable) */
+LkCatalog *lk_catalog_open_read_only (const char *path, GError **error);
+gboolean lk_catalog_is_read_only (LkCatalog *catalog);
 void lk_catalog_close (LkCatalog *catalog);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkCatalog, lk_catalog_close)
@@ -300,12 +316,19 @@ LkModelIdentity *lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend,
 /* Indexing                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
+typedef enum
+{
+  LK_INDEX_EMBEDDING, /* images are being read and embedded (done, total, …) */
+  LK_INDEX_WAITING,   /* another process is indexing this catalog: this run waits for it */
+} LkIndexPhase;
+
 typedef struct
 {
   guint64 done;             /* images handled in this run so far */
   guint64 total;            /* images this run has to handle */
   double images_per_second; /* over the run so far */
   double eta_seconds;       /* estimated time left, -1 when unknown */
+  LkIndexPhase phase;
 } LkIndexProgress;
 
 /* Called from the indexing thread, at most a few times per second. */
@@ -351,7 +374,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkIndexSummary, lk_index_summary_free)
  * changed images are embedded, deleted ones removed, renamed ones keep their vector, the rest is
  * left untouched; a different model identity replaces all of the backend's vectors. Work is
  * committed a batch at a time, so cancelling (checked between batches) or killing the process
- * loses at most the batch in flight, and the next run continues from there.
+ * loses at most the batch in flight, and the next run continues from there. One process at a
+ * time indexes a catalog: another one waits (progress says LK_INDEX_WAITING) until it is done.
+ * A catalog whose stored vectors cannot all be read back is LK_ERROR_CORRUPT_INDEX, as searching
+ * it would be.
  * @summary: (out) (optional) (transfer full) */
 gboolean
 lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,

@@ -60,6 +60,19 @@ lk_cli_json_string (GString *out, const char *s)
 }
 
 void
+lk_cli_json_path (GString *out, const char *key, const char *path)
+{
+  g_string_append_printf (out, "\"%s\": ", key);
+  lk_cli_json_string (out, path);
+  if (!g_utf8_validate (path, -1, NULL))
+    {
+      /* the display form has U+FFFD for what is not UTF-8: give the name as it really is */
+      g_autofree char *raw = g_base64_encode ((const guchar *) path, strlen (path));
+      g_string_append_printf (out, ", \"%s_bytes\": \"%s\"", key, raw);
+    }
+}
+
+void
 lk_cli_json_float (GString *out, float value)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -137,7 +150,7 @@ lk_cli_load_index (const char *given, LkBackend backend, char **path_out, GError
   g_autoptr (LkCatalog) catalog = NULL;
   LkSearchIndex *index;
 
-  if (!path || !(catalog = lk_catalog_open (path, NULL, error))
+  if (!path || !(catalog = lk_catalog_open_read_only (path, error))
       || !(index = lk_catalog_load (catalog, backend, error)))
     return NULL;
   if (path_out)

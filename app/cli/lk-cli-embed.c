@@ -61,8 +61,8 @@ print_vector (GString *line, const char *path, LkModel *model, const float *vect
 {
   int dim = lk_model_get_dim (model);
 
-  g_string_append (line, "{\"path\": ");
-  lk_cli_json_string (line, path);
+  g_string_append_c (line, '{');
+  lk_cli_json_path (line, "path", path);
   g_string_append (line, ", \"model\": ");
   lk_cli_json_string (line, lk_model_get_name (model));
   g_string_append_printf (line, ", \"dim\": %d, \"vector\": [", dim);
@@ -78,8 +78,8 @@ print_vector (GString *line, const char *path, LkModel *model, const float *vect
 static void
 print_error (GString *line, const char *path, const char *message)
 {
-  g_string_append (line, "{\"path\": ");
-  lk_cli_json_string (line, path);
+  g_string_append_c (line, '{');
+  lk_cli_json_path (line, "path", path);
   g_string_append (line, ", \"error\": ");
   lk_cli_json_string (line, message);
   g_string_append (line, "}\n");

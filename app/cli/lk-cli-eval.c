@@ -138,7 +138,7 @@ lk_cli_eval (int argc, char **argv)
       for (guint i = 0; i < labels->len; i++)
         {
           const Label *l = &g_array_index (labels, Label, i);
-          g_autofree char *shown = g_filename_display_name (l->name);
+          g_autofree char *shown = lk_path_display_line (l->name);
           g_string_append_printf (out, "  %-28s %.4f  %zu\n", shown, l->precision, l->items);
         }
     }

@@ -51,6 +51,12 @@ progress_cb (const LkIndexProgress *p, gpointer user_data)
   double fraction = p->total ? (double) p->done / p->total : 1.0;
   char eta[32];
 
+  if (p->phase == LK_INDEX_WAITING)
+    {
+      fprintf (stderr, _ ("waiting for another process that is indexing this catalog…\n"));
+      fflush (stderr);
+      return;
+    }
   format_duration (eta, sizeof eta, p->eta_seconds);
   if (state->tty)
     {
@@ -125,11 +131,11 @@ catch_signals (GCancellable *cancellable)
 static void
 print_json (LkCatalog *catalog, LkBackend backend, LkModel *model, const LkIndexSummary *summary)
 {
-  g_autoptr (GString) out = g_string_new ("{\"catalog\": ");
+  g_autoptr (GString) out = g_string_new ("{");
 
-  lk_cli_json_string (out, lk_catalog_get_path (catalog));
-  g_string_append (out, ", \"root\": ");
-  lk_cli_json_string (out, lk_catalog_get_root (catalog));
+  lk_cli_json_path (out, "catalog", lk_catalog_get_path (catalog));
+  g_string_append (out, ", ");
+  lk_cli_json_path (out, "root", lk_catalog_get_root (catalog));
   g_string_append (out, ", \"backend\": ");
   lk_cli_json_string (out, lk_backend_to_string (backend));
   g_string_append (out, ", \"model\": ");
@@ -142,8 +148,8 @@ print_json (LkCatalog *catalog, LkBackend backend, LkModel *model, const LkIndex
   for (guint i = 0; i < summary->failures->len; i++)
     {
       const LkIndexFailure *f = summary->failures->pdata[i];
-      g_string_append (out, i ? ", {\"path\": " : "{\"path\": ");
-      lk_cli_json_string (out, f->path);
+      g_string_append (out, i ? ", {" : "{");
+      lk_cli_json_path (out, "path", f->path);
       g_string_append (out, ", \"reason\": ");
       lk_cli_json_string (out, f->reason);
       g_string_append_c (out, '}');

@@ -33,6 +33,15 @@ embed_query (const char *path, const LkModelIdentity *identity, const char *weig
 
   if (!model || !(state = lk_model_state_new (model, &params, error)))
     return NULL;
+  if (lk_model_get_dim (model) != identity->dim)
+    {
+      /* the weights' digest matched, so the stored dimension is what is wrong */
+      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
+                   _ ("%s: damaged index (vectors of dimension %d where %s makes %d)"),
+                   catalog_name, identity->dim, lk_model_get_name (model),
+                   lk_model_get_dim (model));
+      return NULL;
+    }
   lk_decode_params_set_target (&decode, identity->preprocess, identity->input_size);
   if (!(image = lk_image_decode_file (path, &decode, error)))
     return NULL;
@@ -125,8 +134,8 @@ lk_cli_search (int argc, char **argv)
   g_autoptr (GString) out = g_string_new (NULL);
   if (json)
     {
-      g_string_append (out, "{\"query\": ");
-      lk_cli_json_string (out, images[0]);
+      g_string_append_c (out, '{');
+      lk_cli_json_path (out, "query", images[0]);
       g_string_append (out, ", \"backend\": ");
       lk_cli_json_string (out, lk_backend_to_string (backend));
       g_string_append (out, ", \"model\": ");
@@ -141,8 +150,8 @@ lk_cli_search (int argc, char **argv)
       gboolean missing = lk_search_index_is_missing (index, matches[r].index);
       if (json)
         {
-          g_string_append_printf (out, "%s{\"rank\": %zu, \"path\": ", r ? ", " : "", r + 1);
-          lk_cli_json_string (out, result);
+          g_string_append_printf (out, "%s{\"rank\": %zu, ", r ? ", " : "", r + 1);
+          lk_cli_json_path (out, "path", result);
           g_string_append_printf (out,
                                   ", \"cosine\": %.4f, \"percent\": %d, \"band\": \"%s\", "
                                   "\"missing\": %s}",
@@ -150,7 +159,7 @@ lk_cli_search (int argc, char **argv)
         }
       else
         {
-          g_autofree char *shown = g_filename_display_name (result);
+          g_autofree char *shown = lk_path_display_line (result);
           g_string_append_printf (out, "%3zu. %3d%%  %-6s  %s%s\n", r + 1, percent, band, shown,
                                   missing ? _ ("  (missing)") : "");
         }

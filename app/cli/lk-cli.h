@@ -29,6 +29,10 @@ int lk_cli_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
  * encoding) is shown the way GLib displays file names. */
 void lk_cli_json_string (GString *out, const char *s);
 
+/* Appends "KEY": PATH as a JSON member. A name that is not UTF-8 (a Latin-1 file name) is shown
+ * with U+FFFD for what is not, so a second member "KEY_bytes" gives its real bytes in base64. */
+void lk_cli_json_path (GString *out, const char *key, const char *path);
+
 /* Appends a float so that it reads back as the same float32. */
 void lk_cli_json_float (GString *out, float value);
 

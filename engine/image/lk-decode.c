@@ -25,6 +25,7 @@
  * then starts from far fewer pixels), the progressive originals 1.3 times (2.2 times), their
  * entropy decoding being most of the work.
  */
+#include "lk-file.h"
 #include "lk-image-private.h"
 
 #include <errno.h>
@@ -837,12 +838,93 @@ decode_jpeg (const guint8 *data, gsize len, const char *name, const LkJpegScan *
 
 /* stb_image ------------------------------------------------------------------------------------ */
 
+/* stb_image 2.27 "removes the white matte" of a PSD with four channels or more: taking the fourth
+ * for alpha, it recovers each colour from its composite onto white as c / a + max · (1 - 1 / a),
+ * in floats converted to the sample type without a range check, which a small alpha over a colour
+ * below the matte takes far out of range (undefined behaviour, found by fuzzing). A PSD's merged
+ * image is stored matted against white, which is what alpha is composited onto here anyway
+ * (rgb_from_8_bit (), rgb_from_16_bit ()), so its colour channels alone are the picture, and an
+ * extra channel that is not alpha (a saved selection) no longer changes the colours. So stb_image
+ * is given a copy that says three channels: the header with the count changed, the three sections
+ * (colour mode data, image resources, layers and masks) as they are, for RLE the table of row
+ * lengths of the first three channels only, then the rest, of which stb_image reads three
+ * channels' worth. The sections must lie within the file (stb_image would skip past the end and
+ * read zeros).
+ *
+ * Returns what to decode: @data itself, or a rewritten copy (*@copy, to be freed with g_free ();
+ * it is made outside the budget, and is at most the file's size), *@len updated; or NULL with
+ * @error set if the file is refused. */
+static const guint8 *
+psd_without_extra_channels (const guint8 *data, gsize *len, const char *name, guint8 **copy,
+                            GError **error)
+{
+  const gsize in_len = *len;
+  guint32 n_channels, height, compression;
+  guint64 table_len = 0, kept_table_len = 0;
+  gsize pos = 26, tail, out_len;
+
+  *copy = NULL;
+
+  /* signature (4), version (2), reserved (6), channels (2), height and width (4 each), depth and
+   * colour mode (2 each) */
+  if (in_len < pos)
+    return decode_error (error, name, "corrupt PSD header");
+  n_channels = (guint32) data[12] << 8 | data[13];
+  if (n_channels < 4)
+    return data;
+  if (n_channels > 16) /* as stb_image refuses */
+    return decode_error (error, name, "corrupt PSD header");
+  height = (guint32) data[14] << 24 | (guint32) data[15] << 16 | (guint32) data[16] << 8 | data[17];
+
+  for (int section = 0; section < 3; section++)
+    {
+      guint32 section_len;
+
+      if (in_len - pos < 4)
+        return decode_error (error, name, "truncated PSD");
+      section_len = (guint32) data[pos] << 24 | (guint32) data[pos + 1] << 16
+                    | (guint32) data[pos + 2] << 8 | data[pos + 3];
+      pos += 4;
+      if (in_len - pos < section_len)
+        return decode_error (error, name, "truncated PSD");
+      pos += section_len;
+    }
+  if (in_len - pos < 2)
+    return decode_error (error, name, "truncated PSD");
+  compression = (guint32) data[pos] << 8 | data[pos + 1];
+  pos += 2;
+
+  /* RLE: a 2-byte length for each row of each channel, channel after channel (under 2^37 bytes
+   * with 16 channels). Anything else is left to stb_image, which reads or refuses it. */
+  if (compression == 1)
+    {
+      table_len = (guint64) height * n_channels * 2;
+      kept_table_len = (guint64) height * 3 * 2;
+      if ((guint64) (in_len - pos) < table_len)
+        return decode_error (error, name, "truncated PSD");
+    }
+  tail = in_len - pos - (gsize) table_len;
+  out_len = pos + (gsize) kept_table_len + tail;
+
+  *copy = g_try_malloc (out_len);
+  if (*copy == NULL)
+    return decode_error (error, name, "out of memory");
+  memcpy (*copy, data, pos);
+  (*copy)[12] = 0;
+  (*copy)[13] = 3;
+  memcpy (*copy + pos, data + pos, (gsize) kept_table_len);
+  memcpy (*copy + pos + kept_table_len, data + pos + table_len, tail);
+  *len = out_len;
+  return *copy;
+}
+
 /* Decodes anything but JPEG, whose container (if any) has been checked. */
 static LkImage *
 decode_stb (const guint8 *data, gsize len, const char *name, Format format,
             const LkDecodeParams *params, GError **error)
 {
   g_autoptr (LkImage) image = NULL;
+  g_autofree guint8 *psd_copy = NULL;
   int width, height, comp, is_16_bit;
   int loaded_w = 0, loaded_h = 0, loaded_comp = 0;
   void *pixels;
@@ -861,9 +943,16 @@ decode_stb (const guint8 *data, gsize len, const char *name, Format format,
     return decode_error (error, name, "corrupt %s (no pixels)", format_names[format]);
   if ((guint64) width * (guint64) height > params->max_pixels)
     return over_pixel_limit (error, name, width, height, params->max_pixels);
-  /* stb_image's own test misses 16-bit PSDs (its PNG test does not rewind), so read the depth. */
+  /* A PSD of four channels or more goes to stb_image as one of three (see
+   * psd_without_extra_channels ()). Then, as stb_image's own test misses 16-bit PSDs (its PNG test
+   * does not rewind), read the depth. */
   if (format == FORMAT_PSD)
-    is_16_bit = len >= 24 && data[22] == 0 && data[23] == 16;
+    {
+      data = psd_without_extra_channels (data, &len, name, &psd_copy, error);
+      if (data == NULL)
+        return NULL;
+      is_16_bit = len >= 24 && data[22] == 0 && data[23] == 16;
+    }
   else
     is_16_bit = stbi_is_16_bit_from_memory (data, (int) len);
 
@@ -875,6 +964,7 @@ decode_stb (const guint8 *data, gsize len, const char *name, Format format,
     pixels = stbi_load_from_memory (data, (int) len, &loaded_w, &loaded_h, &loaded_comp, 0);
   over_budget = budget.exceeded;
   last_peak = budget.peak;
+  g_clear_pointer (&psd_copy, g_free); /* stb_image is done with the file */
 
   if (pixels == NULL)
     return stbi_error (error, name, format, width, height, over_budget);
@@ -1053,39 +1143,17 @@ lk_image_decode_bytes (GBytes *bytes, const char *name, const LkDecodeParams *pa
                         error);
 }
 
-static gpointer
-file_error (GError **error, const char *name, int saved_errno)
-{
-  const char *reason;
-
-  switch (saved_errno)
-    {
-    case ENOENT:
-      reason = "no such file";
-      break;
-    case EACCES:
-    case EPERM:
-      reason = "permission denied";
-      break;
-    default:
-      reason = g_strerror (saved_errno);
-      break;
-    }
-
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s: %s", name, reason);
-  return NULL;
-}
-
 LkImage *
 lk_image_decode_file (const char *path, const LkDecodeParams *params, GError **error)
 {
   LkDecodeParams defaults = lk_decode_default_params ();
   g_autofree char *name = NULL;
-  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) local_error = NULL;
-  struct stat st;
+  LkFileInfo info;
+  const guint8 *data;
   gsize len;
-  int fd;
+  LkImage *image;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -1094,51 +1162,27 @@ lk_image_decode_file (const char *path, const LkDecodeParams *params, GError **e
     params = &defaults;
   name = g_filename_display_basename (path);
 
-  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd < 0)
-    return file_error (error, name, errno);
-
-  if (fstat (fd, &st) != 0)
+  /* read, not mapped: a file shortened under a mapping would kill the process */
+  bytes =
+    lk_file_read (AT_FDCWD, path, name, "an image", params->max_file_size, &info, &local_error);
+  if (bytes == NULL)
     {
-      int saved_errno = errno;
-      g_close (fd, NULL);
-      return file_error (error, name, saved_errno);
-    }
-  if (S_ISDIR (st.st_mode))
-    {
-      g_close (fd, NULL);
-      return decode_error (error, name, "is a folder, not an image");
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      g_close (fd, NULL);
-      return decode_error (error, name, "not a regular file");
-    }
-  if (st.st_size == 0)
-    {
-      g_close (fd, NULL);
-      return decode_error (error, name, "empty file");
-    }
-  if ((guint64) st.st_size > params->max_file_size)
-    {
-      g_close (fd, NULL);
-      return over_size_limit (error, name, st.st_size, params->max_file_size);
-    }
-
-  mapped = g_mapped_file_new_from_fd (fd, FALSE, &local_error);
-  g_close (fd, NULL);
-  if (mapped == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_file_error (local_error->code),
-                   "%s: cannot read the file (%s)", name, local_error->message);
+      /* what the file is, rather than whether it can be opened, is a decoding matter */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY)
+          || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE)
+          || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)
+          || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        g_set_error_literal (error, LK_ERROR, LK_ERROR_DECODE, local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
+  if (info.changed)
+    return decode_error (error, name, "changed while it was read");
 
-  /* The file may have changed since fstat (); decode_memory () checks the length again. */
-  len = g_mapped_file_get_length (mapped);
-  return decode_memory ((const guint8 *) g_mapped_file_get_contents (mapped), len, name, params,
-                        error);
+  data = g_bytes_get_data (bytes, &len);
+  image = decode_memory (data, len, name, params, error);
+  return image;
 }
 
 LkImage *

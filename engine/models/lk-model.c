@@ -18,8 +18,7 @@ struct _LkModel
   void *net;
   LkNormalization norm;
 
-  GMutex sha_lock;
-  char *sha256; /* computed on first use */
+  char *sha256; /* of the bytes the weights were loaded from */
 };
 
 struct _LkModelState
@@ -152,7 +151,7 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
   const gint64 wshape[4] = { c_out, c_in, k, k };
   const gint64 vshape[1] = { c_out };
   g_autofree char *wname = g_strconcat (prefix, ".weight", NULL);
-  g_autofree float *weight = lk_safetensors_read_f32 (st, wname, 4, wshape, error);
+  g_autofree float *weight = lk_safetensors_read_weights (st, wname, 4, wshape, error);
   g_autofree float *bias = NULL;
 
   if (!weight)
@@ -160,21 +159,28 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
   if (bn)
     {
       static const char *const parts[] = { "weight", "bias", "running_mean", "running_var" };
-      g_autofree float *p[4] = { NULL };
-      for (int i = 0; i < 4; i++)
+      float *p[4] = { NULL };
+      gboolean ok = TRUE;
+      for (int i = 0; i < 4 && ok; i++)
         {
           g_autofree char *name = g_strconcat (bn, ".", parts[i], NULL);
-          if (!(p[i] = lk_safetensors_read_f32 (st, name, 1, vshape, error)))
-            return FALSE;
+          ok = (p[i] = lk_safetensors_read_weights (st, name, 1, vshape, error)) != NULL;
         }
-      bias = g_new0 (float, c_out);
-      /* torchvision's BatchNorm2d default eps */
-      nn_fold_batchnorm (weight, bias, p[0], p[1], p[2], p[3], c_out, c_in * k * k, 1e-5f);
+      if (ok)
+        {
+          bias = g_new0 (float, c_out);
+          /* torchvision's BatchNorm2d default eps */
+          nn_fold_batchnorm (weight, bias, p[0], p[1], p[2], p[3], c_out, c_in * k * k, 1e-5f);
+        }
+      for (int i = 0; i < 4; i++)
+        g_free (p[i]);
+      if (!ok)
+        return FALSE;
     }
   else
     {
       g_autofree char *bname = g_strconcat (prefix, ".bias", NULL);
-      if (!(bias = lk_safetensors_read_f32 (st, bname, 1, vshape, error)))
+      if (!(bias = lk_safetensors_read_weights (st, bname, 1, vshape, error)))
         return FALSE;
     }
 
@@ -224,7 +230,7 @@ lk_model_new_from_file (const char *path, GError **error)
   model->klass = klass;
   model->net = net;
   model->norm = lk_normalization_imagenet ();
-  g_mutex_init (&model->sha_lock);
+  model->sha256 = g_strdup (lk_safetensors_get_sha256 (st));
   return model;
 }
 
@@ -289,7 +295,6 @@ lk_model_unref (LkModel *model)
   if (!model || !g_atomic_int_dec_and_test (&model->ref_count))
     return;
   model->klass->free (model->net);
-  g_mutex_clear (&model->sha_lock);
   g_free (model->sha256);
   g_free (model->path);
   g_free (model);
@@ -322,21 +327,6 @@ lk_model_get_normalization (LkModel *model)
 const char *
 lk_model_get_weights_sha256 (LkModel *model)
 {
-  g_mutex_lock (&model->sha_lock);
-  if (!model->sha256)
-    {
-      g_autoptr (GMappedFile) file = g_mapped_file_new (model->path, FALSE, NULL);
-      g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-      if (file)
-        {
-          g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (file),
-                             (gssize) g_mapped_file_get_length (file));
-          model->sha256 = g_strdup (g_checksum_get_string (sum));
-        }
-      else
-        model->sha256 = g_strdup (""); /* deleted since loading: no identity to offer */
-    }
-  g_mutex_unlock (&model->sha_lock);
   return model->sha256;
 }
 

@@ -33,6 +33,28 @@ GHashTable *lk_catalog_load_items (LkCatalog *catalog, GError **error);
 /* Ids of the items that have a vector for @backend. Returns: (transfer full) a set of gint64 */
 GHashTable *lk_catalog_load_embedded (LkCatalog *catalog, LkBackend backend, GError **error);
 
+/* Reads every vector of @backend, checking that it has @dim components: a page of the file that
+ * is damaged shows here (LK_ERROR_CORRUPT_INDEX), as it would when searching. */
+gboolean lk_catalog_check_vectors (LkCatalog *catalog, LkBackend backend, int dim, GError **error);
+
+/* The catalog file's base name, for messages. */
+const char *lk_catalog_get_name (LkCatalog *catalog);
+
+/* Called once when lk_catalog_lock_writer () has to wait for another process. */
+typedef void (*LkCatalogWaitFunc) (gpointer user_data);
+
+/* Takes the catalog's writer lock, waiting (cancellably) while another process holds it: one
+ * process at a time brings a catalog up to date. Released by lk_catalog_unlock_writer () or
+ * lk_catalog_close (), or when the process ends however it ends. */
+gboolean lk_catalog_lock_writer (LkCatalog *catalog, LkCatalogWaitFunc waiting, gpointer user_data,
+                                 GCancellable *cancellable, GError **error);
+void lk_catalog_unlock_writer (LkCatalog *catalog);
+gboolean lk_catalog_holds_writer_lock (LkCatalog *catalog);
+
+/* g_autoptr (LkCatalogLockGuard) guard = catalog: unlocks @catalog at the end of the scope */
+typedef LkCatalog LkCatalogLockGuard;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkCatalogLockGuard, lk_catalog_unlock_writer)
+
 /* Makes @identity @backend's identity. If another one was stored, all of @backend's vectors are
  * deleted in the same transaction (*replaced set to TRUE): vectors of two models never mix. */
 gboolean

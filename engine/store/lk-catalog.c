@@ -1,4 +1,4 @@
-/* lk-catalog.c: the catalog file (SQLite).
+/* lk-catalog.c: the catalog file (SQLite): creating, opening, locking, and the backends' identities.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -17,27 +17,30 @@
  * WAL journal with synchronous = NORMAL: every transaction is atomic, so a process killed at any
  * point leaves the last committed state and nothing half-written. Pages are 16 KiB so that a
  * ResNet-50 vector (8 KiB) stays on its row's page.
+ *
+ * A new catalog is made whole under a temporary name and linked into place, so that no process
+ * ever sees (or deletes) a half-made one, and two processes creating the same catalog at once
+ * end up sharing one. Writers exclude each other with a lock file (lk_catalog_lock_writer);
+ * readers need none, and open read-only files and read-only media without writing a byte.
+ * Every value read back is checked before it is used: a catalog is untrusted input.
  */
 #define G_LOG_DOMAIN "lk-catalog"
 
-#include "lk-catalog-private.h"
+#include "lk-catalog-db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define APPLICATION    "lookalike-catalog"
 #define SCHEMA_VERSION 1
-
-struct _LkCatalog
-{
-  sqlite3 *db;
-  char *path; /* the catalog file */
-  char *name; /* its base name, for messages */
-  char *root; /* the folder it indexes, absolute */
-};
 
 static const char schema[] =
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
@@ -70,9 +73,21 @@ static const char schema[] =
 /* Errors                                                                                          */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Turns the connection's last error into a GError that names the catalog file. */
-static gboolean
-db_error (LkCatalog *catalog, int rc, GError **error, const char *doing)
+/* Why @path cannot be written, as the system says it (or NULL when it seems it can). */
+static const char *
+unwritable_reason (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (access (path, W_OK) != 0 && errno != ENOENT)
+    return g_strerror (errno);
+  if (access (dir, W_OK) != 0)
+    return errno == EROFS ? g_strerror (EROFS) : "its folder cannot be written";
+  return NULL;
+}
+
+gboolean
+lk_catalog_db_error (LkCatalog *catalog, int rc, GError **error, const char *doing)
 {
   const char *message = catalog->db ? sqlite3_errmsg (catalog->db) : sqlite3_errstr (rc);
 
@@ -83,12 +98,15 @@ db_error (LkCatalog *catalog, int rc, GError **error, const char *doing)
                    catalog->name);
       break;
     case SQLITE_CORRUPT:
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: damaged index (%s)", catalog->name,
+      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
+                   "%s: damaged index (%s); delete it and index the folder again", catalog->name,
                    message);
       break;
     case SQLITE_FULL:
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "%s: disk full while %s", catalog->name,
-                   doing);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "%s: disk full while %s (what was done before is kept: free some space and "
+                   "try again)",
+                   catalog->name, doing);
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -99,9 +117,16 @@ db_error (LkCatalog *catalog, int rc, GError **error, const char *doing)
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_CANTOPEN:
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: cannot write (%s)",
-                   catalog->name, message);
-      break;
+      {
+        const char *why = unwritable_reason (catalog->path);
+        if (catalog->read_only || why)
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "%s: cannot be written (%s)",
+                       catalog->name, why ? why : "opened for reading only");
+        else
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: cannot be opened (%s)",
+                       catalog->name, message);
+        break;
+      }
     default:
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s while %s", catalog->name, message,
                    doing);
@@ -109,28 +134,40 @@ db_error (LkCatalog *catalog, int rc, GError **error, const char *doing)
   return FALSE;
 }
 
-static gboolean
-exec (LkCatalog *catalog, const char *sql, GError **error)
+gboolean
+lk_catalog_corrupt (LkCatalog *catalog, GError **error, const char *format, ...)
 {
-  int rc = sqlite3_exec (catalog->db, sql, NULL, NULL, NULL);
-  return rc == SQLITE_OK || db_error (catalog, rc, error, "updating the index");
+  va_list args;
+  g_autofree char *what = NULL;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: damaged index (%s)", catalog->name,
+               what);
+  return FALSE;
 }
 
-static sqlite3_stmt *
-prepare (LkCatalog *catalog, const char *sql, GError **error)
+gboolean
+lk_catalog_exec (LkCatalog *catalog, const char *sql, GError **error)
+{
+  int rc = sqlite3_exec (catalog->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK || lk_catalog_db_error (catalog, rc, error, "updating the index");
+}
+
+sqlite3_stmt *
+lk_catalog_prepare (LkCatalog *catalog, const char *sql, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc = sqlite3_prepare_v2 (catalog->db, sql, -1, &stmt, NULL);
 
   if (rc != SQLITE_OK)
     {
-      db_error (catalog, rc, error, "reading the index");
+      lk_catalog_db_error (catalog, rc, error, "reading the index");
       return NULL;
     }
   return stmt;
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Opening                                                                                         */
@@ -156,12 +193,15 @@ lk_catalog_default_path (const char *root)
 }
 
 /* A truncated file is the one kind of damage SQLite may not notice until it reads the missing
- * pages: compare the page count in the header with the file's length. */
+ * pages: compare the page count in the header with the file's length. Not when a write-ahead log
+ * is there: pages committed since the last checkpoint live in it (after a disk full, the main
+ * file can be far shorter than its header says, and SQLite recovers all of it from the log). */
 static gboolean
 check_length (LkCatalog *catalog, GError **error)
 {
+  g_autofree char *wal = g_strconcat (catalog->path, "-wal", NULL);
   guint8 header[100];
-  GStatBuf st;
+  GStatBuf st, wal_st;
   FILE *f = fopen (catalog->path, "rb");
   gsize got = f ? fread (header, 1, sizeof header, f) : 0;
 
@@ -169,6 +209,8 @@ check_length (LkCatalog *catalog, GError **error)
     fclose (f);
   if (got < sizeof header || g_stat (catalog->path, &st) != 0)
     return TRUE; /* an empty or unreadable file: SQLite's own checks follow */
+  if (g_stat (wal, &wal_st) == 0 && wal_st.st_size > 32)
+    return TRUE; /* frames in the log (its header is 32 bytes) */
   guint page_size = (guint) header[16] << 8 | header[17];
   guint32 pages = (guint32) header[28] << 24 | (guint32) header[29] << 16
                   | (guint32) header[30] << 8 | header[31];
@@ -176,13 +218,9 @@ check_length (LkCatalog *catalog, GError **error)
     page_size = 65536;
   if (memcmp (header, "SQLite format 3", 16) == 0 && pages > 0
       && (guint64) st.st_size < (guint64) pages * page_size)
-    {
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
-                   "%s: damaged index (truncated: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-                   " bytes)",
-                   catalog->name, (guint64) st.st_size, (guint64) pages * page_size);
-      return FALSE;
-    }
+    return lk_catalog_corrupt (catalog, error,
+                               "truncated: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes",
+                               (guint64) st.st_size, (guint64) pages * page_size);
   return TRUE;
 }
 
@@ -200,7 +238,11 @@ read_meta (LkCatalog *catalog, const char *key, int *rc_out)
       rc = sqlite3_step (stmt);
       if (rc == SQLITE_ROW)
         {
-          value = g_strndup (sqlite3_column_blob (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0));
+          const void *blob = sqlite3_column_blob (stmt, 0);
+          gsize len = (gsize) sqlite3_column_bytes (stmt, 0);
+          /* a NUL inside would cut the value short: such a value was never written by us */
+          if (!blob || !memchr (blob, '\0', len))
+            value = g_strndup (blob ? blob : "", len);
           rc = SQLITE_OK;
         }
       else if (rc == SQLITE_DONE)
@@ -214,13 +256,13 @@ static gboolean
 put_meta (LkCatalog *catalog, const char *key, const char *value, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt =
-    prepare (catalog, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", error);
+    lk_catalog_prepare (catalog, "INSERT OR REPLACE INTO meta VALUES (?1, ?2)", error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_blob (stmt, 2, value, (int) strlen (value), SQLITE_STATIC);
   int rc = sqlite3_step (stmt);
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "creating the index");
+  return rc == SQLITE_DONE || lk_catalog_db_error (catalog, rc, error, "creating the index");
 }
 
 static gboolean
@@ -230,9 +272,11 @@ create_schema (LkCatalog *catalog, GError **error)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
 
-  if (!exec (catalog, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; BEGIN", error))
+  if (!lk_catalog_exec (catalog, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; BEGIN",
+                        error))
     return FALSE;
-  if (!exec (catalog, schema, error) || !put_meta (catalog, "application", APPLICATION, error)
+  if (!lk_catalog_exec (catalog, schema, error)
+      || !put_meta (catalog, "application", APPLICATION, error)
       || !put_meta (catalog, "schema_version", version, error)
       || !put_meta (catalog, "root", catalog->root, error)
       || !put_meta (catalog, "created", created, error))
@@ -243,6 +287,25 @@ create_schema (LkCatalog *catalog, GError **error)
   return lk_catalog_commit (catalog, error);
 }
 
+/* As realpath () gives it: absolute, no empty, "." or ".." component, no trailing slash. */
+static gboolean
+is_canonical_folder (const char *path)
+{
+  if (path[0] != '/')
+    return FALSE;
+  if (path[1] == '\0')
+    return TRUE;
+  for (const char *p = path; *p;)
+    {
+      const char *start = p + 1, *end = strchr (start, '/');
+      gsize n = end ? (gsize) (end - start) : strlen (start);
+      if (n == 0 || (n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
+        return FALSE;
+      p = start + n;
+    }
+  return TRUE;
+}
+
 static gboolean
 check_existing (LkCatalog *catalog, const char *root, GError **error)
 {
@@ -251,8 +314,10 @@ check_existing (LkCatalog *catalog, const char *root, GError **error)
   g_autofree char *version = NULL;
   g_autofree char *stored_root = NULL;
 
-  if ((rc & 0xff) == SQLITE_CORRUPT)
-    return db_error (catalog, rc, error, "opening the index");
+  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_BUSY
+      || (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY
+      || (rc & 0xff) == SQLITE_IOERR)
+    return lk_catalog_db_error (catalog, rc, error, "opening the index");
   if (rc != SQLITE_OK || g_strcmp0 (application, APPLICATION) != 0)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: not a Lookalike index",
@@ -268,12 +333,8 @@ check_existing (LkCatalog *catalog, const char *root, GError **error)
       return FALSE;
     }
   stored_root = read_meta (catalog, "root", &rc);
-  if (!stored_root)
-    {
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: damaged index (no folder)",
-                   catalog->name);
-      return FALSE;
-    }
+  if (!stored_root || !is_canonical_folder (stored_root))
+    return lk_catalog_corrupt (catalog, error, "no folder");
   if (root && g_strcmp0 (root, stored_root) != 0)
     {
       g_autofree char *a = g_filename_display_name (stored_root);
@@ -293,7 +354,7 @@ static char *
 canonical_root (const char *root, GError **error)
 {
   g_autofree char *absolute = g_canonicalize_filename (root, NULL);
-  char *real = realpath (absolute, NULL);
+  g_autofree char *real = realpath (absolute, NULL);
 
   if (!real)
     {
@@ -307,77 +368,233 @@ canonical_root (const char *root, GError **error)
     {
       g_autofree char *shown = g_filename_display_name (root);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, "%s: not a folder", shown);
-      free (real);
       return NULL;
     }
-  absolute = g_strdup (real);
-  free (real);
-  return g_steal_pointer (&absolute);
+  return g_strdup (real);
+}
+
+static LkCatalog *
+catalog_new (const char *path)
+{
+  LkCatalog *catalog = g_new0 (LkCatalog, 1);
+
+  catalog->path = g_strdup (path);
+  catalog->name = g_filename_display_basename (path);
+  catalog->lock_fd = -1;
+  return catalog;
+}
+
+static void
+close_db (LkCatalog *catalog)
+{
+  if (catalog->db)
+    sqlite3_close_v2 (catalog->db);
+  catalog->db = NULL;
+}
+
+/* "file:" URI of @path with everything but unreserved characters and '/' escaped. */
+static char *
+file_uri (const char *path, const char *query)
+{
+  GString *uri = g_string_new ("file:");
+
+  for (const guchar *p = (const guchar *) path; *p; p++)
+    if (g_ascii_isalnum (*p) || strchr ("/-._~", *p))
+      g_string_append_c (uri, (char) *p);
+    else
+      g_string_append_printf (uri, "%%%02X", *p);
+  g_string_append_printf (uri, "?%s", query);
+  return g_string_free (uri, FALSE);
+}
+
+static gboolean
+connect_db (LkCatalog *catalog, const char *path, int flags, GError **error)
+{
+  int rc = sqlite3_open_v2 (path, &catalog->db, flags | SQLITE_OPEN_FULLMUTEX, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      lk_catalog_db_error (catalog, rc, error, "opening the index");
+      close_db (catalog);
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (catalog->db, 1);
+  sqlite3_busy_timeout (catalog->db, 10000);
+  return lk_catalog_exec (catalog, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", error);
+}
+
+/* A process killed while it made a catalog leaves its temporary file: those of @base older than
+ * ten minutes (making one takes milliseconds) are removed. */
+static void
+remove_stale_temporaries (const char *dir, const char *base)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree char *prefix = g_strdup_printf (".%s.new-", base);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = NULL;
+      GStatBuf st;
+      if (!g_str_has_prefix (name, prefix))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) && now - st.st_mtime > 600)
+        g_unlink (path);
+    }
+}
+
+/* Makes a whole new catalog under a temporary name beside @path and links it into place.
+ * *@created is FALSE when another process created @path first: that one is then opened. */
+static gboolean
+create_file (LkCatalog *catalog, gboolean *created, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (catalog->path);
+  g_autofree char *base = g_path_get_basename (catalog->path);
+  g_autofree char *tmp = g_strdup_printf ("%s/.%s.new-XXXXXX", dir, base);
+  g_autoptr (GError) local = NULL;
+  gboolean ok;
+  int fd, saved;
+
+  *created = FALSE;
+  remove_stale_temporaries (dir, base);
+  if (g_mkdir_with_parents (dir, 0755) != 0 || (fd = g_mkstemp_full (tmp, O_RDWR, 0644)) < 0)
+    {
+      saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+
+  ok = connect_db (catalog, tmp, SQLITE_OPEN_READWRITE, &local) && create_schema (catalog, &local);
+  close_db (catalog); /* checkpoints and removes the temporary file's log */
+  for (const char *suffix = "-wal"; suffix; suffix = g_str_equal (suffix, "-wal") ? "-shm" : NULL)
+    {
+      g_autofree char *side = g_strconcat (tmp, suffix, NULL);
+      g_unlink (side);
+    }
+  if (!ok)
+    {
+      g_unlink (tmp);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  /* link () fails if @path exists: whoever links first made the catalog */
+  if (link (tmp, catalog->path) == 0)
+    *created = TRUE;
+  else if (errno != EEXIST)
+    {
+      /* file systems without hard links */
+      if (renameat2 (AT_FDCWD, tmp, AT_FDCWD, catalog->path, RENAME_NOREPLACE) == 0)
+        return TRUE;
+      if (errno != EEXIST)
+        {
+          saved = errno;
+          g_unlink (tmp);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
+                       g_strerror (saved));
+          return FALSE;
+        }
+    }
+  g_unlink (tmp);
+  return TRUE;
 }
 
 LkCatalog *
 lk_catalog_open (const char *path, const char *root, GError **error)
 {
-  g_autoptr (LkCatalog) catalog = g_new0 (LkCatalog, 1);
-  gboolean exists = g_file_test (path, G_FILE_TEST_EXISTS);
-  int rc;
+  g_autoptr (LkCatalog) catalog = catalog_new (path);
 
-  catalog->path = g_strdup (path);
-  catalog->name = g_filename_display_basename (path);
   if (root && !(catalog->root = canonical_root (root, error)))
     return NULL;
-  if (!exists && !root)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such catalog", catalog->name);
-      return NULL;
-    }
-  if (exists && g_file_test (path, G_FILE_TEST_IS_DIR))
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
                    "%s: is a folder, not a catalog file", catalog->name);
       return NULL;
     }
-  if (exists && !check_length (catalog, error))
-    return NULL;
-  if (!exists)
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_autofree char *dir = g_path_get_dirname (path);
-      if (g_mkdir_with_parents (dir, 0755) != 0)
+      gboolean created;
+      if (!root)
         {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
-                       g_strerror (saved));
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such catalog",
+                       catalog->name);
           return NULL;
         }
+      if (!create_file (catalog, &created, error))
+        return NULL;
     }
 
-  rc = sqlite3_open_v2 (
-    path, &catalog->db,
-    SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    {
-      db_error (catalog, rc, error, "opening the index");
-      return NULL;
-    }
-  sqlite3_extended_result_codes (catalog->db, 1);
-  sqlite3_busy_timeout (catalog->db, 10000);
-  if (!exec (catalog, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", error))
+  if (!check_length (catalog, error) || !connect_db (catalog, path, SQLITE_OPEN_READWRITE, error))
     return NULL;
-
-  if (exists ? !check_existing (catalog, catalog->root, error) : !create_schema (catalog, error))
+  if (sqlite3_db_readonly (catalog->db, "main") == 1)
     {
-      if (!exists)
-        {
-          sqlite3_close (catalog->db);
-          catalog->db = NULL;
-          g_unlink (path); /* no half-made catalog left behind */
-        }
+      const char *why = unwritable_reason (path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "%s: cannot be written (%s)",
+                   catalog->name, why ? why : "read-only");
       return NULL;
     }
+  if (!check_existing (catalog, catalog->root, error))
+    return NULL;
   /* an existing catalog in another journal mode (copied, restored) comes back to WAL */
-  if (!exec (catalog, "PRAGMA journal_mode = WAL", error))
+  if (!lk_catalog_exec (catalog, "PRAGMA journal_mode = WAL", error))
     return NULL;
   return g_steal_pointer (&catalog);
+}
+
+LkCatalog *
+lk_catalog_open_read_only (const char *path, GError **error)
+{
+  g_autoptr (LkCatalog) catalog = catalog_new (path);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *uri = NULL;
+
+  catalog->read_only = TRUE;
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                   "%s: is a folder, not a catalog file", catalog->name);
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such catalog", catalog->name);
+      return NULL;
+    }
+  if (!check_length (catalog, error))
+    return NULL;
+
+  uri = file_uri (path, "mode=ro");
+  if (connect_db (catalog, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &local)
+      && check_existing (catalog, NULL, &local))
+    return g_steal_pointer (&catalog);
+  close_db (catalog);
+  if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_READ_ONLY)
+      && !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+
+  /* On read-only media, or in a folder we may not write, SQLite cannot make the shared-memory
+   * file that reading a WAL database takes: read the file as it stands, with no locks. */
+  g_clear_error (&local);
+  g_free (uri);
+  uri = file_uri (path, "immutable=1");
+  if (!connect_db (catalog, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, error)
+      || !check_existing (catalog, NULL, error))
+    return NULL;
+  return g_steal_pointer (&catalog);
+}
+
+gboolean
+lk_catalog_is_read_only (LkCatalog *catalog)
+{
+  return catalog->read_only;
 }
 
 void
@@ -385,8 +602,8 @@ lk_catalog_close (LkCatalog *catalog)
 {
   if (!catalog)
     return;
-  if (catalog->db)
-    sqlite3_close_v2 (catalog->db);
+  close_db (catalog);
+  lk_catalog_unlock_writer (catalog);
   g_free (catalog->path);
   g_free (catalog->name);
   g_free (catalog->root);
@@ -405,51 +622,210 @@ lk_catalog_get_path (LkCatalog *catalog)
   return catalog->path;
 }
 
+const char *
+lk_catalog_get_name (LkCatalog *catalog)
+{
+  return catalog->name;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The writer's lock                                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* One process at a time brings a catalog up to date: a second one would embed the same images
+ * again and race it commit by commit. The lock is an flock () on "<catalog>.lock", which the
+ * kernel releases however the process ends (kill -9 included). The holder deletes the file when
+ * it is done; since a waiter may then hold a lock on the deleted file, whoever gets the lock checks
+ * that the path still names the file it locked, and tries again if not. */
+gboolean
+lk_catalog_lock_writer (LkCatalog *catalog, LkCatalogWaitFunc waiting, gpointer user_data,
+                        GCancellable *cancellable, GError **error)
+{
+  g_autofree char *lock_path = g_strconcat (catalog->path, ".lock", NULL);
+  gboolean told = FALSE;
+
+  if (catalog->lock_fd >= 0)
+    return TRUE;
+  if (catalog->read_only)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY,
+                   "%s: cannot be written (opened for reading only)", catalog->name);
+      return FALSE;
+    }
+  for (;;)
+    {
+      struct stat locked, named;
+      int fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+      if (fd < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR,
+                       saved == EROFS || saved == EACCES || saved == EPERM
+                         ? G_IO_ERROR_READ_ONLY
+                         : g_io_error_from_errno (saved),
+                       "%s: cannot be written (%s)", catalog->name, g_strerror (saved));
+          return FALSE;
+        }
+      while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+        {
+          if (errno != EWOULDBLOCK && errno != EINTR)
+            {
+              int saved = errno;
+              close (fd);
+              g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                           "%s: cannot be locked (%s)", catalog->name, g_strerror (saved));
+              return FALSE;
+            }
+          if (!told && waiting)
+            waiting (user_data);
+          told = TRUE;
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            {
+              close (fd);
+              return FALSE;
+            }
+          g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+        }
+      if (fstat (fd, &locked) == 0 && stat (lock_path, &named) == 0 && locked.st_dev == named.st_dev
+          && locked.st_ino == named.st_ino)
+        {
+          catalog->lock_fd = fd;
+          catalog->lock_path = g_steal_pointer (&lock_path);
+          return TRUE;
+        }
+      close (fd); /* the holder deleted it as we waited: lock the file there now */
+    }
+}
+
+gboolean
+lk_catalog_holds_writer_lock (LkCatalog *catalog)
+{
+  return catalog->lock_fd >= 0;
+}
+
+void
+lk_catalog_unlock_writer (LkCatalog *catalog)
+{
+  if (catalog->lock_fd < 0)
+    return;
+  g_unlink (catalog->lock_path); /* while it is held: see lk_catalog_lock_writer */
+  close (catalog->lock_fd);
+  catalog->lock_fd = -1;
+  g_clear_pointer (&catalog->lock_path, g_free);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Transactions                                                                                    */
+/* ---------------------------------------------------------------------------------------------- */
+
+gboolean
+lk_catalog_begin (LkCatalog *catalog, GError **error)
+{
+  return lk_catalog_exec (catalog, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+lk_catalog_commit (LkCatalog *catalog, GError **error)
+{
+  if (lk_catalog_exec (catalog, "COMMIT", error))
+    return TRUE;
+  lk_catalog_rollback (catalog);
+  return FALSE;
+}
+
+void
+lk_catalog_rollback (LkCatalog *catalog)
+{
+  if (!sqlite3_get_autocommit (catalog->db))
+    sqlite3_exec (catalog->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Identity                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
+static gboolean
+is_hex_digest (const char *s)
+{
+  if (!s || strlen (s) != 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
+      return FALSE;
+  return TRUE;
+}
+
 LkModelIdentity *
 lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = prepare (
+  g_autoptr (sqlite3_stmt) stmt = lk_catalog_prepare (
     catalog,
     "SELECT model, weights_sha256, weights_path, input_size, preprocess, dim FROM backends "
     "WHERE name = ?1",
     error);
-  LkModelIdentity *identity;
+  g_autoptr (LkModelIdentity) identity = NULL;
+  const char *name = lk_backend_to_string (backend);
+  const char *preprocess;
+  const void *path;
+  gsize path_len;
+  sqlite3_int64 input_size, dim;
   int rc;
 
   if (!stmt)
     return NULL;
-  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     return NULL;
   if (rc != SQLITE_ROW)
     {
-      db_error (catalog, rc, error, "reading the index");
+      lk_catalog_db_error (catalog, rc, error, "reading the index");
       return NULL;
     }
   identity = g_new0 (LkModelIdentity, 1);
   identity->model = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   identity->weights_sha256 = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-  if (sqlite3_column_type (stmt, 2) != SQLITE_NULL)
-    identity->weights_path =
-      g_strndup (sqlite3_column_blob (stmt, 2), (gsize) sqlite3_column_bytes (stmt, 2));
-  identity->input_size = sqlite3_column_int (stmt, 3);
-  if (!lk_preprocess_from_string ((const char *) sqlite3_column_text (stmt, 4),
-                                  &identity->preprocess))
-    identity->preprocess = LK_PREPROCESS_DEFAULT;
-  identity->dim = sqlite3_column_int (stmt, 5);
-  if (!identity->model || !identity->weights_sha256 || identity->dim <= 0)
+  path = sqlite3_column_blob (stmt, 2);
+  path_len = (gsize) sqlite3_column_bytes (stmt, 2);
+  input_size = sqlite3_column_int64 (stmt, 3);
+  preprocess = (const char *) sqlite3_column_text (stmt, 4);
+  dim = sqlite3_column_int64 (stmt, 5);
+
+  /* every value as this version writes it, or the catalog is damaged */
+  if (!identity->model || !identity->model[0] || strlen (identity->model) > 64)
     {
-      lk_model_identity_free (identity);
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: damaged index (backend %s)",
-                   catalog->name, lk_backend_to_string (backend));
+      lk_catalog_corrupt (catalog, error, "the %s backend names no model", name);
       return NULL;
     }
-  return identity;
+  if (!is_hex_digest (identity->weights_sha256))
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's weights digest is not a SHA-256", name);
+      return NULL;
+    }
+  if (dim < 1 || dim > LK_CATALOG_MAX_DIM)
+    {
+      lk_catalog_corrupt (catalog, error,
+                          "the %s backend's vectors have %" G_GINT64_FORMAT " components", name,
+                          (gint64) dim);
+      return NULL;
+    }
+  if (input_size < LK_MODEL_MIN_INPUT_SIZE || input_size > LK_MODEL_MAX_INPUT_SIZE)
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's input size is %" G_GINT64_FORMAT, name,
+                          (gint64) input_size);
+      return NULL;
+    }
+  if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's preprocessing is unknown", name);
+      return NULL;
+    }
+  if (path && path_len > 0 && !memchr (path, '\0', path_len))
+    identity->weights_path = g_strndup (path, path_len);
+  identity->input_size = (int) input_size;
+  identity->dim = (int) dim;
+  return g_steal_pointer (&identity);
 }
 
 gboolean
@@ -476,21 +852,21 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
   if (stored && !lk_model_identity_equal (stored, identity))
     {
       g_autoptr (sqlite3_stmt) del =
-        prepare (catalog, "DELETE FROM embeddings WHERE backend = ?1", error);
+        lk_catalog_prepare (catalog, "DELETE FROM embeddings WHERE backend = ?1", error);
       int rc;
       if (!del)
         goto fail;
       sqlite3_bind_text (del, 1, name, -1, SQLITE_STATIC);
       if ((rc = sqlite3_step (del)) != SQLITE_DONE)
         {
-          db_error (catalog, rc, error, "replacing the backend's vectors");
+          lk_catalog_db_error (catalog, rc, error, "replacing the backend's vectors");
           goto fail;
         }
       *replaced = TRUE;
     }
 
   {
-    g_autoptr (sqlite3_stmt) put = prepare (
+    g_autoptr (sqlite3_stmt) put = lk_catalog_prepare (
       catalog,
       "INSERT INTO backends VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
       "model = ?2, weights_sha256 = ?3, weights_path = ?4, input_size = ?5, preprocess = ?6, "
@@ -510,7 +886,7 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
     sqlite3_bind_int (put, 7, identity->dim);
     if ((rc = sqlite3_step (put)) != SQLITE_DONE)
       {
-        db_error (catalog, rc, error, "storing the model identity");
+        lk_catalog_db_error (catalog, rc, error, "storing the model identity");
         goto fail;
       }
   }
@@ -519,341 +895,4 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
 fail:
   lk_catalog_rollback (catalog);
   return FALSE;
-}
-
-/* ---------------------------------------------------------------------------------------------- */
-/* Items                                                                                           */
-/* ---------------------------------------------------------------------------------------------- */
-
-void
-lk_catalog_item_free (LkCatalogItem *item)
-{
-  if (!item)
-    return;
-  g_free (item->path);
-  g_free (item->error);
-  g_free (item);
-}
-
-GHashTable *
-lk_catalog_load_items (LkCatalog *catalog, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = prepare (
-    catalog, "SELECT id, path, size, mtime_ns, sha256, width, height, error FROM items", error);
-  g_autoptr (GHashTable) items =
-    g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) lk_catalog_item_free);
-  int rc;
-
-  if (!stmt)
-    return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      LkCatalogItem *item = g_new0 (LkCatalogItem, 1);
-      item->id = sqlite3_column_int64 (stmt, 0);
-      item->path =
-        g_strndup (sqlite3_column_blob (stmt, 1), (gsize) sqlite3_column_bytes (stmt, 1));
-      item->size = sqlite3_column_int64 (stmt, 2);
-      item->mtime_ns = sqlite3_column_int64 (stmt, 3);
-      if (sqlite3_column_bytes (stmt, 4) == 32)
-        {
-          memcpy (item->sha256, sqlite3_column_blob (stmt, 4), 32);
-          item->has_sha256 = TRUE;
-        }
-      item->width = sqlite3_column_int (stmt, 5);
-      item->height = sqlite3_column_int (stmt, 6);
-      if (sqlite3_column_type (stmt, 7) != SQLITE_NULL)
-        item->error = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
-      g_hash_table_replace (items, item->path, item);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      db_error (catalog, rc, error, "reading the index");
-      return NULL;
-    }
-  return g_steal_pointer (&items);
-}
-
-GHashTable *
-lk_catalog_load_embedded (LkCatalog *catalog, LkBackend backend, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt =
-    prepare (catalog, "SELECT item_id FROM embeddings WHERE backend = ?1", error);
-  g_autoptr (GHashTable) ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  int rc;
-
-  if (!stmt)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      gint64 *id = g_new (gint64, 1);
-      *id = sqlite3_column_int64 (stmt, 0);
-      g_hash_table_add (ids, id);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      db_error (catalog, rc, error, "reading the index");
-      return NULL;
-    }
-  return g_steal_pointer (&ids);
-}
-
-gboolean
-lk_catalog_begin (LkCatalog *catalog, GError **error)
-{
-  return exec (catalog, "BEGIN IMMEDIATE", error);
-}
-
-gboolean
-lk_catalog_commit (LkCatalog *catalog, GError **error)
-{
-  if (exec (catalog, "COMMIT", error))
-    return TRUE;
-  lk_catalog_rollback (catalog);
-  return FALSE;
-}
-
-void
-lk_catalog_rollback (LkCatalog *catalog)
-{
-  if (!sqlite3_get_autocommit (catalog->db))
-    sqlite3_exec (catalog->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-gboolean
-lk_catalog_put_item (LkCatalog *catalog, LkCatalogItem *item, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt =
-    prepare (catalog,
-             "INSERT INTO items (path, size, mtime_ns, sha256, width, height, error) "
-             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (path) DO UPDATE SET size = ?2, "
-             "mtime_ns = ?3, sha256 = ?4, width = ?5, height = ?6, error = ?7 RETURNING id",
-             error);
-  int rc;
-
-  if (!stmt)
-    return FALSE;
-  sqlite3_bind_blob (stmt, 1, item->path, (int) strlen (item->path), SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, item->size);
-  sqlite3_bind_int64 (stmt, 3, item->mtime_ns);
-  if (item->has_sha256)
-    sqlite3_bind_blob (stmt, 4, item->sha256, 32, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 5, item->width);
-  sqlite3_bind_int (stmt, 6, item->height);
-  if (item->error)
-    sqlite3_bind_text (stmt, 7, item->error, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
-    return db_error (catalog, rc, error, "storing an image");
-  item->id = sqlite3_column_int64 (stmt, 0);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    ;
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "storing an image");
-}
-
-gboolean
-lk_catalog_put_vector (LkCatalog *catalog, LkBackend backend, gint64 item_id, const float *vector,
-                       int dim, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  int rc;
-
-  if (!vector)
-    {
-      stmt = prepare (catalog, "DELETE FROM embeddings WHERE backend = ?1 AND item_id = ?2", error);
-      if (!stmt)
-        return FALSE;
-    }
-  else
-    {
-      stmt = prepare (catalog, "INSERT OR REPLACE INTO embeddings VALUES (?1, ?2, ?3)", error);
-      if (!stmt)
-        return FALSE;
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
-      sqlite3_bind_blob (stmt, 3, vector, dim * (int) sizeof (float), SQLITE_STATIC);
-#else
-      g_autofree guint32 *le = g_new (guint32, dim);
-      memcpy (le, vector, sizeof (float) * dim);
-      for (int i = 0; i < dim; i++)
-        le[i] = GUINT32_TO_LE (le[i]);
-      sqlite3_bind_blob (stmt, 3, le, dim * (int) sizeof (float), SQLITE_TRANSIENT);
-#endif
-    }
-  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, item_id);
-  rc = sqlite3_step (stmt);
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "storing a vector");
-}
-
-gboolean
-lk_catalog_clear_vectors (LkCatalog *catalog, gint64 item_id, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt =
-    prepare (catalog, "DELETE FROM embeddings WHERE item_id = ?1", error);
-  int rc;
-
-  if (!stmt)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, item_id);
-  rc = sqlite3_step (stmt);
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "replacing a vector");
-}
-
-gboolean
-lk_catalog_move_item (LkCatalog *catalog, gint64 id, const char *path, gint64 size, gint64 mtime_ns,
-                      GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt =
-    prepare (catalog, "UPDATE items SET path = ?1, size = ?2, mtime_ns = ?3 WHERE id = ?4", error);
-  int rc;
-
-  if (!stmt)
-    return FALSE;
-  sqlite3_bind_blob (stmt, 1, path, (int) strlen (path), SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 2, size);
-  sqlite3_bind_int64 (stmt, 3, mtime_ns);
-  sqlite3_bind_int64 (stmt, 4, id);
-  rc = sqlite3_step (stmt);
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "moving an image");
-}
-
-gboolean
-lk_catalog_delete_item (LkCatalog *catalog, gint64 id, GError **error)
-{
-  g_autoptr (sqlite3_stmt) stmt = prepare (catalog, "DELETE FROM items WHERE id = ?1", error);
-  int rc;
-
-  if (!stmt)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  rc = sqlite3_step (stmt);
-  return rc == SQLITE_DONE || db_error (catalog, rc, error, "removing an image");
-}
-
-/* ---------------------------------------------------------------------------------------------- */
-/* Vectors                                                                                         */
-/* ---------------------------------------------------------------------------------------------- */
-
-void
-lk_catalog_vectors_free (LkCatalogVectors *vectors)
-{
-  if (!vectors)
-    return;
-  g_free (vectors->vectors);
-  g_strfreev (vectors->paths);
-  g_free (vectors->sizes);
-  g_free (vectors->mtimes_ns);
-  g_free (vectors);
-}
-
-/* Two passes: the items in path order (the UNIQUE index on path gives that order without a sort),
- * remembering each one's row; then the vectors in storage order, each copied straight to its row.
- * Joining in SQL would sort the vectors themselves. */
-LkCatalogVectors *
-lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
-{
-  g_autoptr (LkModelIdentity) identity = lk_catalog_get_identity (catalog, backend, error);
-  g_autoptr (sqlite3_stmt) items = NULL;
-  g_autoptr (sqlite3_stmt) vecs = NULL;
-  g_autoptr (GHashTable) rows = NULL;
-  g_autoptr (LkCatalogVectors) out = NULL;
-  g_autoptr (GPtrArray) paths = NULL;
-  g_autoptr (GArray) sizes = NULL, mtimes = NULL;
-  g_autofree guint8 *filled = NULL;
-  int rc;
-
-  if (!identity)
-    {
-      if (error && !*error)
-        g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
-                     "%s: no images indexed with the %s backend yet", catalog->name,
-                     lk_backend_to_string (backend));
-      return NULL;
-    }
-
-  items = prepare (catalog,
-                   "SELECT i.id, i.path, i.size, i.mtime_ns FROM items AS i "
-                   "WHERE i.error IS NULL AND EXISTS (SELECT 1 FROM "
-                   "embeddings AS e WHERE e.backend = ?1 AND e.item_id = i.id) ORDER BY i.path",
-                   error);
-  if (!items)
-    return NULL;
-  sqlite3_bind_text (items, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
-  rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  paths = g_ptr_array_new ();
-  sizes = g_array_new (FALSE, FALSE, sizeof (gint64));
-  mtimes = g_array_new (FALSE, FALSE, sizeof (gint64));
-  while ((rc = sqlite3_step (items)) == SQLITE_ROW)
-    {
-      gint64 *id = g_new (gint64, 1), size = sqlite3_column_int64 (items, 2),
-             mtime = sqlite3_column_int64 (items, 3);
-      *id = sqlite3_column_int64 (items, 0);
-      g_hash_table_insert (rows, id, GUINT_TO_POINTER (paths->len));
-      g_ptr_array_add (
-        paths, g_strndup (sqlite3_column_blob (items, 1), (gsize) sqlite3_column_bytes (items, 1)));
-      g_array_append_val (sizes, size);
-      g_array_append_val (mtimes, mtime);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      g_ptr_array_set_free_func (paths, g_free);
-      db_error (catalog, rc, error, "loading the vectors");
-      return NULL;
-    }
-
-  out = g_new0 (LkCatalogVectors, 1);
-  out->n = paths->len;
-  out->dim = identity->dim;
-  g_ptr_array_add (paths, NULL);
-  out->paths = (char **) g_ptr_array_steal (paths, NULL);
-  out->sizes = (gint64 *) g_array_free (g_steal_pointer (&sizes), FALSE);
-  out->mtimes_ns = (gint64 *) g_array_free (g_steal_pointer (&mtimes), FALSE);
-  out->vectors = g_try_malloc ((out->n ? out->n : 1) * (gsize) out->dim * sizeof (float));
-  filled = g_new0 (guint8, out->n + 1);
-  if (!out->vectors)
-    {
-      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: not enough memory for %zu vectors",
-                   catalog->name, out->n);
-      return NULL;
-    }
-
-  vecs = prepare (catalog, "SELECT item_id, vector FROM embeddings WHERE backend = ?1", error);
-  if (!vecs)
-    return NULL;
-  sqlite3_bind_text (vecs, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (vecs)) == SQLITE_ROW)
-    {
-      gint64 id = sqlite3_column_int64 (vecs, 0);
-      gpointer row;
-      if (!g_hash_table_lookup_extended (rows, &id, NULL, &row))
-        continue; /* an item that failed since: not searchable */
-      if (sqlite3_column_bytes (vecs, 1) != out->dim * (int) sizeof (float))
-        {
-          g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
-                       "%s: damaged index (a %s vector of %d bytes, expected %d)", catalog->name,
-                       lk_backend_to_string (backend), sqlite3_column_bytes (vecs, 1),
-                       out->dim * (int) sizeof (float));
-          return NULL;
-        }
-      float *dst = out->vectors + GPOINTER_TO_SIZE (row) * out->dim;
-      memcpy (dst, sqlite3_column_blob (vecs, 1), sizeof (float) * out->dim);
-#if G_BYTE_ORDER != G_LITTLE_ENDIAN
-      for (int i = 0; i < out->dim; i++)
-        ((guint32 *) dst)[i] = GUINT32_FROM_LE (((guint32 *) dst)[i]);
-#endif
-      filled[GPOINTER_TO_SIZE (row)] = 1;
-    }
-  if (rc != SQLITE_DONE)
-    {
-      db_error (catalog, rc, error, "loading the vectors");
-      return NULL;
-    }
-  for (gsize i = 0; i < out->n; i++)
-    if (!filled[i])
-      {
-        g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s: damaged index (missing vector)",
-                     catalog->name);
-        return NULL;
-      }
-  return g_steal_pointer (&out);
 }

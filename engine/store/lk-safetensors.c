@@ -18,6 +18,7 @@
 
 #include "lk-safetensors.h"
 
+#include "lk-file.h"
 #include "lookalike.h"
 
 #include <errno.h>
@@ -29,8 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_HEADER_SIZE 100000000u /* the reference implementation's limit */
-#define MAX_JSON_DEPTH  64         /* a valid header needs 3 */
+#define MAX_HEADER_SIZE 100000000u                     /* the reference implementation's limit */
+#define MAX_FILE_SIZE   (G_GUINT64_CONSTANT (4) << 30) /* ResNet-152 in F32 is 230 MB */
+#define MAX_JSON_DEPTH  64                             /* a valid header needs 3 */
 #define MAX_JSON_INT    (G_GUINT64_CONSTANT (1) << 53)
 #define METADATA_KEY    "__metadata__"
 
@@ -43,6 +45,7 @@ struct _LkSafetensors
   LkTensorInfo *tensors; /* n_tensors, in data-offset order */
   GHashTable *by_name;   /* name → LkTensorInfo in tensors */
   GHashTable *metadata;  /* key → value */
+  char *sha256;          /* of bytes, made when first asked for */
 
   /* borrowed from bytes */
   const guint8 *data; /* the data area */
@@ -115,6 +118,25 @@ format_shape (int n_dims, const gint64 *shape)
       else
         g_string_append_printf (s, "%" G_GINT64_FORMAT, shape[i]);
     }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+/* "[12, 0, 2, 1]": where element @flat of a tensor of @shape is */
+static char *
+format_index (int n_dims, const gint64 *shape, guint64 flat)
+{
+  gint64 index[LK_TENSOR_MAX_DIMS] = { 0 };
+  GString *s = g_string_new ("[");
+
+  for (int d = MIN (n_dims, LK_TENSOR_MAX_DIMS) - 1; d >= 0; d--)
+    {
+      guint64 extent = shape[d] > 0 ? (guint64) shape[d] : 1;
+      index[d] = (gint64) (flat % extent);
+      flat /= extent;
+    }
+  for (int d = 0; d < MIN (n_dims, LK_TENSOR_MAX_DIMS); d++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, d ? ", " : "", index[d]);
   g_string_append_c (s, ']');
   return g_string_free (s, FALSE);
 }
@@ -759,20 +781,49 @@ lk_safetensors_new_from_bytes (GBytes *bytes, const char *name, GError **error)
 LkSafetensors *
 lk_safetensors_open (const char *path, GError **error)
 {
-  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autofree char *name = NULL;
+  g_autoptr (GError) local = NULL;
+  LkFileInfo info;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* GMappedFile's messages name the whole path */
-  file = g_mapped_file_new (path, FALSE, error);
-  if (file == NULL)
-    return NULL;
-  bytes = g_mapped_file_get_bytes (file);
+  /* read, not mapped: weights replaced while they load must not kill the process */
   name = g_path_get_basename (path);
+  bytes = lk_file_read (AT_FDCWD, path, name, "a weights file", MAX_FILE_SIZE, &info, &local);
+  if (bytes == NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_INVALID_DATA))
+    {
+      /* an empty file: the same message as for empty bytes */
+      bytes = g_bytes_new_static ("", 0);
+      return lk_safetensors_new_from_bytes (bytes, name, error);
+    }
+  if (bytes == NULL)
+    {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+          || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+        g_propagate_error (error, g_steal_pointer (&local));
+      else
+        g_set_error_literal (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS, local->message);
+      return NULL;
+    }
+  if (info.changed)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s: changed while it was read; try again when it is written", name);
+      return NULL;
+    }
   return lk_safetensors_new_from_bytes (bytes, name, error);
+}
+
+const char *
+lk_safetensors_get_sha256 (LkSafetensors *st)
+{
+  g_return_val_if_fail (st != NULL, NULL);
+
+  if (st->sha256 == NULL)
+    st->sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, st->bytes);
+  return st->sha256;
 }
 
 void
@@ -786,6 +837,7 @@ lk_safetensors_free (LkSafetensors *st)
   g_clear_pointer (&st->names, g_string_chunk_free);
   g_clear_pointer (&st->bytes, g_bytes_unref);
   g_clear_pointer (&st->name, g_free);
+  g_clear_pointer (&st->sha256, g_free);
   g_free (st);
 }
 
@@ -946,6 +998,29 @@ lk_safetensors_read_f32 (LkSafetensors *st, const char *name, int n_dims, const 
       g_assert_not_reached ();
     }
   return out;
+}
+
+float *
+lk_safetensors_read_weights (LkSafetensors *st, const char *name, int n_dims, const gint64 *shape,
+                             GError **error)
+{
+  g_autofree float *out = lk_safetensors_read_f32 (st, name, n_dims, shape, error);
+  const LkTensorInfo *info;
+
+  if (out == NULL)
+    return NULL;
+  info = lk_safetensors_lookup (st, name);
+  /* a NaN or an infinity would spread through every vector the network makes */
+  for (guint64 i = 0; i < info->n_elements; i++)
+    if (!isfinite (out[i]))
+      {
+        g_autofree char *where = format_index (info->n_dims, info->shape, i);
+        g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                     "%s: tensor %s holds %s at %s: the weights are damaged", st->name, name,
+                     isnan (out[i]) ? "NaN" : "an infinite value", where);
+        return NULL;
+      }
+  return g_steal_pointer (&out);
 }
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -51,15 +51,19 @@ typedef struct
 
 typedef struct _LkSafetensors LkSafetensors;
 
-/* Maps and validates @path. Errors: G_FILE_ERROR / G_IO_ERROR when it cannot be read,
- * LK_ERROR_BAD_WEIGHTS ("resnet50.safetensors: header length 123456789 runs past the end of the
- * 4096-byte file") when it is not a valid safetensors file.
+/* Reads (into memory, never mapped) and validates @path. Errors: G_IO_ERROR when it is missing
+ * or cannot be read, LK_ERROR_BAD_WEIGHTS when it is not a valid safetensors file ("resnet50.safetensors:
+ * header length 123456789 runs past the end of the 4096-byte file"), a folder or not a regular
+ * file, over 4 GiB, or changed while it was read.
  * Returns: (transfer full) (nullable) */
 LkSafetensors *lk_safetensors_open (const char *path, GError **error);
 
 /* Same, for bytes in memory (@name is used in messages). Keeps a reference to @bytes.
  * Returns: (transfer full) (nullable) */
 LkSafetensors *lk_safetensors_new_from_bytes (GBytes *bytes, const char *name, GError **error);
+
+/* Lower-case hex SHA-256 of the whole file, from the bytes that were read (made on first call). */
+const char *lk_safetensors_get_sha256 (LkSafetensors *st);
 
 void lk_safetensors_free (LkSafetensors *st);
 
@@ -87,6 +91,12 @@ gsize lk_dtype_size (LkDtype dtype);
  * Returns: (transfer full) (nullable) g_malloc'd floats, n_elements of them */
 float *lk_safetensors_read_f32 (LkSafetensors *st, const char *name, int n_dims,
                                 const gint64 *shape, GError **error);
+
+/* lk_safetensors_read_f32 () for network weights: a NaN or infinite value anywhere is
+ * LK_ERROR_BAD_WEIGHTS naming the tensor and the element ("tensor conv1.weight holds NaN at
+ * [3, 0, 1, 2]"). Returns: (transfer full) (nullable) */
+float *lk_safetensors_read_weights (LkSafetensors *st, const char *name, int n_dims,
+                                    const gint64 *shape, GError **error);
 
 typedef struct
 {

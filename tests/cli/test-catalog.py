@@ -11,94 +11,17 @@ tests/tools/make-reference.py wrote to REFERENCE_DIR (exit 77 when that says PyT
 The catalog file is inspected directly with Python's sqlite3.
 """
 import json
-import math
 import os
 import shutil
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-CLI = DEMO = REF = None
-
-
-def run(*args, env=None, check=None):
-    result = subprocess.run([CLI, *args], capture_output=True, text=True, env=env)
-    if check is not None:
-        assert result.returncode == check, (args, result.returncode, result.stdout, result.stderr)
-    return result
-
-
-def export(folder, per_class):
-    subprocess.run([DEMO, "export", "--per-class", str(per_class), folder], check=True,
-                   capture_output=True)
-
-
-def rows(db, sql, *params):
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="lk-catalog-")
-        self.weights = os.path.join(REF, "squeezenet1_1.safetensors")
-        self.env = dict(os.environ, XDG_DATA_HOME=os.path.join(self.tmp, "data"))
-        self.env.pop("LOOKALIKE_WEIGHTS", None)
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp)
-
-    def index(self, folder, db, *extra, check=0):
-        result = run("index", "--index", db, "--weights", self.weights, "--size", "64", "--json",
-                     *extra, folder, env=self.env, check=check)
-        return json.loads(result.stdout) if result.returncode == 0 else result
-
-    def vectors(self, db):
-        got = {}
-        for path, blob in rows(db, "SELECT i.path, e.vector FROM items i JOIN embeddings e "
-                                   "ON e.item_id = i.id WHERE e.backend = 'cnn'"):
-            got[bytes(path)] = bytes(blob)
-        return got
-
-    @staticmethod
-    def committed(db):
-        """Vectors committed so far by an indexer still running (0 while the file is made)."""
-        try:
-            return rows(db, "SELECT count(*) FROM embeddings")[0][0] if os.path.exists(db) else 0
-        except sqlite3.Error:
-            return 0
-
-    def assert_close(self, a, b, what=""):
-        """Vectors computed again, in another batch position: equal but for the last bits."""
-        x = struct.unpack(f"<{len(a) // 4}f", a)
-        y = struct.unpack(f"<{len(b) // 4}f", b)
-        scale = max(abs(v) for v in y) or 1.0
-        self.assertLessEqual(max(abs(u - v) for u, v in zip(x, y)), 1e-5 * scale, what)
-
-    def assert_all_close(self, got, expected):
-        self.assertEqual(got.keys(), expected.keys())
-        for path in got:
-            self.assert_close(got[path], expected[path], path)
-
-    def assert_consistent(self, db, folder):
-        """Every image file is in the catalog exactly once, with one vector, and nothing else is."""
-        files = set()
-        for dirpath, _, names in os.walk(folder):
-            for name in names:
-                if not name.startswith("."):
-                    files.add(os.path.relpath(os.path.join(dirpath, name), folder).encode())
-        items = rows(db, "SELECT path, error FROM items")
-        self.assertEqual(len(items), len(set(bytes(p) for p, _ in items)))
-        ok = {bytes(p) for p, e in items if e is None}
-        self.assertEqual({bytes(p) for p, _ in items}, files)
-        embedded = rows(db, "SELECT i.path FROM embeddings e JOIN items i ON i.id = e.item_id")
-        self.assertEqual(sorted(bytes(p) for (p,) in embedded), sorted(ok))
-        self.assertEqual(rows(db, "PRAGMA integrity_check"), [("ok",)])
+import lkcatalog
+from lkcatalog import Base, export, rows, run
 
 
 class Index(Base):
@@ -177,18 +100,31 @@ class Index(Base):
             f.write("not an image, not an item\n")
         with open(os.path.join(folder, "Bag", "photo.jpg"), "w") as f:
             f.write("a text file with an image's name\n")
+        open(os.path.join(folder, "Bag", "empty.png"), "w").close()
+        open(os.path.join(folder, "empty.dat"), "w").close()  # named like no image: no item
 
         summary = self.index(folder, db)
         failed = {f["path"]: f["reason"] for f in summary["failed"]}
         self.assertEqual(failed, {"Bag/sandal.webp": "unsupported image format (WebP)",
-                                  "Bag/truncated.png": "truncated PNG"})
-        self.assertEqual(summary["added"], 22)  # 20 good, the two failures are items too
+                                  "Bag/truncated.png": "truncated PNG",
+                                  "Bag/photo.jpg": "not an image (unrecognised content)",
+                                  "Bag/empty.png": "empty file"})
+        # what failed is not "added": it is counted in "failed", and kept as an item
+        self.assertEqual(summary["added"], 20)
         line = run("index", "--index", db, "--weights", self.weights, "--size", "64", folder,
                    env=self.env, check=0).stdout.strip()
-        self.assertEqual(line, "added 0, updated 0, removed 0, failed 2: "
+        self.assertEqual(line, "added 0, updated 0, removed 0, failed 4: "
+                               "Bag/empty.png (empty file), "
+                               "Bag/photo.jpg (not an image (unrecognised content)), "
                                "Bag/sandal.webp (unsupported image format (WebP)), "
                                "Bag/truncated.png (truncated PNG)")
         self.assertEqual(rows(db, "SELECT count(*) FROM embeddings"), [(20,)])
+        self.assertEqual(rows(db, "SELECT count(*) FROM items WHERE error IS NOT NULL"), [(4,)])
+        # a failed image that is fixed is picked up, and counted as updated
+        shutil.copy(png, os.path.join(folder, "Bag", "photo.jpg"))
+        summary = self.index(folder, db)
+        self.assertEqual((summary["added"], summary["updated"]), (0, 1))
+        self.assertEqual(len(summary["failed"]), 3)
 
     def test_awkward_names_hidden_folders_and_symlink_loops(self):
         folder, db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "c.db")
@@ -255,7 +191,7 @@ class Interrupted(Base):
         rounds = [(0, 0), (16, 0), (100, 0), (250, 0), (16, 10), (48, 10)]
         for round_, (wait_for, delay_ms) in enumerate(rounds):
             db = os.path.join(self.tmp, f"killed-{round_}.db")
-            cmd = [CLI, "index", "--index", db, "--weights", self.weights, "--size", "64",
+            cmd = [lkcatalog.CLI, "index", "--index", db, "--weights", self.weights, "--size", "64",
                    "--threads", "1", folder]
             env = dict(self.env, LOOKALIKE_FAULT_WRITE_DELAY_MS=str(delay_ms))
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -287,7 +223,7 @@ class Interrupted(Base):
     def test_sigint_stops_cleanly(self):
         folder, db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "c.db")
         export(folder, 30)
-        proc = subprocess.Popen([CLI, "index", "--index", db, "--weights", self.weights,
+        proc = subprocess.Popen([lkcatalog.CLI, "index", "--index", db, "--weights", self.weights,
                                  "--size", "64", "--threads", "1", folder],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=self.env)
@@ -420,7 +356,7 @@ class Search(Base):
             self.assertEqual(result.stdout, "")
 
     def test_other_weights_are_refused(self):
-        other = os.path.join(REF, "resnet18.safetensors")
+        other = os.path.join(lkcatalog.REF, "resnet18.safetensors")
         outside = os.path.join(self.tmp, "q.png")
         shutil.copy(os.path.join(self.folder, "Bag", os.listdir(os.path.join(self.folder, "Bag"))[0]),
                     outside)
@@ -508,8 +444,5 @@ class IndexErrors(Base):
 
 
 if __name__ == "__main__":
-    CLI, DEMO, REF = sys.argv[1:4]
-    if os.path.exists(os.path.join(REF, "SKIP")):
-        print(open(os.path.join(REF, "SKIP")).read().strip())
-        sys.exit(77)
+    lkcatalog.setup(sys.argv)
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -281,6 +281,199 @@ test_psd_16_bit (void)
       g_assert_cmpint (pixel (image, i % 3, i / 3)[c], ==, (RGB16[i][c] + 128) / 257);
 }
 
+/* PSDs of four channels and more -------------------------------------------------------------- */
+
+static void
+append_be (GByteArray *out, guint32 value, int n_bytes)
+{
+  for (int i = n_bytes - 1; i >= 0; i--)
+    {
+      guint8 byte = (guint8) (value >> (8 * i));
+
+      g_byte_array_append (out, &byte, 1);
+    }
+}
+
+/* An RGB PSD of @n_channels planes of @depth-bit samples, @samples[(channel × height + y) × width
+ * + x], behind empty colour mode data, image resources and layer information. With @rle (8-bit
+ * only), each row of each channel is one literal run, its length in the table before the data. */
+static GBytes *
+make_psd (int n_channels, int width, int height, int depth, gboolean rle, const guint16 *samples)
+{
+  GByteArray *psd = g_byte_array_new ();
+
+  g_assert_true (!rle || (depth == 8 && width <= 128));
+  g_byte_array_append (psd, (const guint8 *) "8BPS", 4);
+  append_be (psd, 1, 2); /* version */
+  append_be (psd, 0, 4); /* reserved */
+  append_be (psd, 0, 2);
+  append_be (psd, n_channels, 2);
+  append_be (psd, height, 4);
+  append_be (psd, width, 4);
+  append_be (psd, depth, 2);
+  append_be (psd, 3, 2); /* RGB */
+  for (int section = 0; section < 3; section++)
+    append_be (psd, 0, 4);
+  append_be (psd, rle ? 1 : 0, 2);
+  if (rle)
+    for (int row = 0; row < n_channels * height; row++)
+      append_be (psd, 1 + width, 2);
+  for (int row = 0; row < n_channels * height; row++)
+    {
+      if (rle)
+        append_be (psd, width - 1, 1);
+      for (int x = 0; x < width; x++)
+        append_be (psd, samples[row * width + x], depth / 8);
+    }
+  return g_byte_array_free_to_bytes (psd);
+}
+
+static LkImage *
+decode_psd (GBytes *psd)
+{
+  g_autoptr (GError) error = NULL;
+  LkImage *image = lk_image_decode_bytes (psd, "test.psd", NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (image);
+  return image;
+}
+
+/* Photoshop stores the colours of a transparent pixel composited onto white: the image is that. */
+static void
+test_psd_matted_16_bit (void)
+{
+  guint16 samples[4 * 6];
+  g_autoptr (GBytes) psd = NULL;
+  g_autoptr (LkImage) image = NULL;
+
+  for (int i = 0; i < 6; i++)
+    {
+      for (int c = 0; c < 3; c++)
+        samples[c * 6 + i] = (guint16) (((guint64) RGB16[i][c] * ALPHA16[i]
+                                         + (guint64) 65535 * (65535 - ALPHA16[i]) + 32767)
+                                        / 65535);
+      samples[3 * 6 + i] = ALPHA16[i];
+    }
+  psd = make_psd (4, 3, 2, 16, FALSE, samples);
+  image = decode_psd (psd);
+
+  g_assert_cmpint (image->width, ==, 3);
+  g_assert_cmpint (image->height, ==, 2);
+  for (int i = 0; i < 6; i++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpint (
+        ABS (pixel (image, i % 3, i / 3)[c] - composite (RGB16[i][c], ALPHA16[i], 65535)), <=, 1);
+}
+
+/* Nearly transparent pixels whose colours are far below the white matte: stb_image 2.27 would
+ * "un-matte" them to values far outside the sample type (undefined behaviour). The colours are
+ * taken as stored. */
+static void
+test_psd_unmatte_overflow_16_bit (void)
+{
+  static const guint16 samples[4 * 3] = {
+    0, 10, 0x2000, /* red */
+    0, 10, 0,      /* green */
+    0, 10, 0x1000, /* blue */
+    1, 2,  0x0100, /* alpha */
+  };
+  g_autoptr (GBytes) psd = make_psd (4, 3, 1, 16, FALSE, samples);
+  g_autoptr (LkImage) image = decode_psd (psd);
+
+  g_assert_cmpint (image->width, ==, 3);
+  g_assert_cmpint (image->height, ==, 1);
+  for (int x = 0; x < 3; x++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpint (pixel (image, x, 0)[c], ==, (samples[c * 3 + x] + 128) / 257);
+}
+
+static void
+test_psd_unmatte_overflow_8_bit (void)
+{
+  static const guint16 samples[4 * 3] = {
+    0, 10, 200, /* red */
+    0, 10, 0,   /* green */
+    0, 10, 100, /* blue */
+    1, 2,  3,   /* alpha */
+  };
+  g_autoptr (GBytes) psd = make_psd (4, 3, 1, 8, FALSE, samples);
+  g_autoptr (LkImage) image = decode_psd (psd);
+
+  g_assert_cmpint (image->width, ==, 3);
+  g_assert_cmpint (image->height, ==, 1);
+  for (int x = 0; x < 3; x++)
+    for (int c = 0; c < 3; c++)
+      g_assert_cmpint (pixel (image, x, 0)[c], ==, samples[c * 3 + x]);
+}
+
+/* RLE: only the first three channels' rows are left in the table of row lengths. A fifth channel
+ * (a saved selection) changes nothing. */
+static void
+test_psd_rle_extra_channels (void)
+{
+  static const guint16 samples[5 * 6] = {
+    0,   10, 200, 30,  40,  50,  /* red */
+    0,   10, 0,   60,  70,  80,  /* green */
+    0,   10, 100, 90,  100, 110, /* blue */
+    1,   2,  3,   128, 254, 0,   /* alpha */
+    255, 0,  17,  99,  1,   200, /* selection */
+  };
+
+  for (int n_channels = 4; n_channels <= 5; n_channels++)
+    {
+      g_autoptr (GBytes) psd = make_psd (n_channels, 3, 2, 8, TRUE, samples);
+      g_autoptr (LkImage) image = decode_psd (psd);
+
+      g_test_message ("%d channels", n_channels);
+      g_assert_cmpint (image->width, ==, 3);
+      g_assert_cmpint (image->height, ==, 2);
+      for (int i = 0; i < 6; i++)
+        for (int c = 0; c < 3; c++)
+          g_assert_cmpint (pixel (image, i % 3, i / 3)[c], ==, samples[c * 6 + i]);
+    }
+}
+
+/* Three channels go to stb_image as they are; an opaque fourth channel changes nothing either. */
+static void
+test_psd_three_channels (void)
+{
+  static const guint16 samples8[4 * 6] = {
+    0,   10,  200, 30,  40,  50,  /* red */
+    0,   10,  0,   60,  70,  80,  /* green */
+    0,   10,  100, 90,  100, 110, /* blue */
+    255, 255, 255, 255, 255, 255, /* alpha */
+  };
+  guint16 samples16[4 * 6];
+
+  for (int i = 0; i < 6; i++)
+    {
+      for (int c = 0; c < 3; c++)
+        samples16[c * 6 + i] = RGB16[i][c];
+      samples16[3 * 6 + i] = 65535;
+    }
+
+  for (int n_channels = 3; n_channels <= 4; n_channels++)
+    for (int variant = 0; variant < 3; variant++)
+      {
+        gboolean is_16_bit = variant == 2;
+        g_autoptr (GBytes) psd = make_psd (n_channels, 3, 2, is_16_bit ? 16 : 8, variant == 1,
+                                           is_16_bit ? samples16 : samples8);
+        g_autoptr (LkImage) image = decode_psd (psd);
+
+        g_test_message ("%d channels, %s", n_channels,
+                        variant == 0   ? "8-bit raw"
+                        : variant == 1 ? "8-bit RLE"
+                                       : "16-bit raw");
+        g_assert_cmpint (image->width, ==, 3);
+        g_assert_cmpint (image->height, ==, 2);
+        for (int i = 0; i < 6; i++)
+          for (int c = 0; c < 3; c++)
+            g_assert_cmpint (pixel (image, i % 3, i / 3)[c], ==,
+                             is_16_bit ? (RGB16[i][c] + 128) / 257 : samples8[c * 6 + i]);
+      }
+}
+
 static void
 test_gif_first_frame (void)
 {
@@ -580,6 +773,40 @@ test_error_bad_huffman_table (void)
   g_assert_nonnull (dht);
   memset (dht + 5, 0xFF, 16);
   assert_bytes_fail (copy, len, "huff.jpg", "huff.jpg: corrupt JPEG (bad Huffman table)");
+}
+
+static void
+test_error_truncated_psd (void)
+{
+  static const guint16 samples[4 * 6] = { 0 };
+  g_autoptr (GBytes) psd = make_psd (4, 3, 2, 8, TRUE, samples);
+  const guint8 *data = g_bytes_get_data (psd, NULL);
+  /* header (26), three section lengths, compression, row lengths (4 channels × 2 rows × 2 B) */
+  const gsize data_start = 26 + 12 + 2 + 16;
+  g_autofree guint8 *copy = g_memdup2 (data, g_bytes_get_size (psd));
+
+  g_assert_cmpuint (g_bytes_get_size (psd), ==, data_start + 4 * 2 * 4);
+
+  /* Cut anywhere from after the signature to the end of the table of row lengths. */
+  for (gsize cut = 4; cut < data_start; cut++)
+    assert_bytes_fail (data, cut, "cut.psd",
+                       cut < 26 ? "cut.psd: corrupt PSD header" : "cut.psd: truncated PSD");
+
+  /* Image resources said to run past the end of the file. */
+  copy[26 + 4 + 2] = 0x10;
+  assert_bytes_fail (copy, g_bytes_get_size (psd), "long.psd", "long.psd: truncated PSD");
+  memset (copy + 26 + 4, 0xFF, 4);
+  assert_bytes_fail (copy, g_bytes_get_size (psd), "long.psd", "long.psd: truncated PSD");
+
+  /* A height whose table of row lengths would be far larger than the file. */
+  memcpy (copy, data, g_bytes_get_size (psd));
+  copy[14] = 0x01;
+  assert_bytes_fail (copy, g_bytes_get_size (psd), "tall.psd", "tall.psd: truncated PSD");
+
+  /* More channels than stb_image reads. */
+  memcpy (copy, data, g_bytes_get_size (psd));
+  copy[13] = 17;
+  assert_bytes_fail (copy, g_bytes_get_size (psd), "many.psd", "many.psd: corrupt PSD header");
 }
 
 static void
@@ -1979,6 +2206,11 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decode/tga", test_tga);
   g_test_add_func ("/engine/decode/psd", test_psd);
   g_test_add_func ("/engine/decode/psd-16-bit", test_psd_16_bit);
+  g_test_add_func ("/engine/decode/psd-matted-16-bit", test_psd_matted_16_bit);
+  g_test_add_func ("/engine/decode/psd-unmatte-overflow-16-bit", test_psd_unmatte_overflow_16_bit);
+  g_test_add_func ("/engine/decode/psd-unmatte-overflow-8-bit", test_psd_unmatte_overflow_8_bit);
+  g_test_add_func ("/engine/decode/psd-rle-extra-channels", test_psd_rle_extra_channels);
+  g_test_add_func ("/engine/decode/psd-three-channels", test_psd_three_channels);
   g_test_add_func ("/engine/decode/gif-first-frame", test_gif_first_frame);
   g_test_add_func ("/engine/decode/exif-orientations", test_exif_orientations);
   g_test_add_func ("/engine/decode/exif-orientation-off", test_exif_orientation_off);
@@ -1999,6 +2231,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decode/error/unsupported-formats", test_error_unsupported_formats);
   g_test_add_func ("/engine/decode/error/zlib-bomb", test_error_zlib_bomb);
   g_test_add_func ("/engine/decode/error/bad-huffman-table", test_error_bad_huffman_table);
+  g_test_add_func ("/engine/decode/error/truncated-psd", test_error_truncated_psd);
   g_test_add_func ("/engine/decode/pnm", test_pnm);
   g_test_add_func ("/engine/decode/error/prefixes-and-corruption",
                    test_error_prefixes_and_corruption);

@@ -18,6 +18,8 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static const char *refdir;
 
@@ -164,9 +166,11 @@ test_squeezenet_imagenet (gconstpointer data)
   check_model (path, "squeezenet1_1-imagenet", "squeezenet1_1", 512);
 }
 
-/* Rewrites @src without @drop and with @reshape given a wrong leading dimension. */
+/* Rewrites @src without @drop, with @reshape given a wrong leading dimension, and with element
+ * @at of @poison set to @value. */
 static char *
-rewrite_weights (const char *src, const char *drop, const char *reshape)
+rewrite_weights_full (const char *src, const char *drop, const char *reshape, const char *poison,
+                      gsize at, float value)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LkSafetensors) st = lk_safetensors_open (src, &error);
@@ -187,6 +191,11 @@ rewrite_weights (const char *src, const char *drop, const char *reshape)
       g_ptr_array_add (data, x);
       memcpy (w.shape, info->shape, sizeof w.shape);
       w.data = x;
+      if (g_strcmp0 (info->name, poison) == 0)
+        {
+          g_assert_cmpuint (at, <, info->n_elements);
+          x[at] = value;
+        }
       if (g_strcmp0 (info->name, reshape) == 0)
         {
           /* same element count, different shape: split the first dimension in half */
@@ -200,6 +209,12 @@ rewrite_weights (const char *src, const char *drop, const char *reshape)
     lk_safetensors_write (out, (LkTensorWrite *) tensors->data, tensors->len, NULL, &error));
   g_assert_no_error (error);
   return out;
+}
+
+static char *
+rewrite_weights (const char *src, const char *drop, const char *reshape)
+{
+  return rewrite_weights_full (src, drop, reshape, NULL, 0, 0.0f);
 }
 
 static void
@@ -231,6 +246,92 @@ test_refuses_damaged_networks (void)
       g_assert_nonnull (strstr (error->message, cases[i].expect));
       g_unlink (path);
     }
+}
+
+/* A NaN or an infinity in the weights made every vector NaN, and replaced the catalog's. */
+static void
+test_refuses_non_finite_weights (void)
+{
+  g_autofree char *r18 = g_build_filename (refdir, "resnet18.safetensors", NULL);
+  g_autofree char *sq = g_build_filename (refdir, "squeezenet1_1.safetensors", NULL);
+  struct
+  {
+    const char *src, *tensor;
+    gsize at;
+    float value;
+    const char *expect;
+  } cases[] = {
+    { sq, "features.0.weight", 100, NAN, "tensor features.0.weight holds NaN at [3, 2, 0, 1]" },
+    { sq, "features.12.expand1x1.bias", 7, INFINITY, "an infinite value at [7]" },
+    { r18, "layer2.1.bn1.running_var", 0, -INFINITY, "layer2.1.bn1.running_var" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *path = rewrite_weights_full (cases[i].src, NULL, NULL, cases[i].tensor,
+                                                    cases[i].at, cases[i].value);
+      g_autoptr (LkModel) model = lk_model_new_from_file (path, &error);
+
+      g_assert_null (model);
+      g_assert_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, "edited.safetensors: "));
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_unlink (path);
+    }
+}
+
+/* A folder gave "Failed to map dir.safetensors' dir.safetensors': mmap() failed: No such
+ * device"; a FIFO waited for a writer forever. */
+static void
+test_weights_that_are_not_files (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("lk-numerics-XXXXXX", NULL);
+  g_autofree char *folder = g_build_filename (dir, "dir.safetensors", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "pipe.safetensors", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  g_assert_null (lk_model_new_from_file (folder, &error));
+  g_assert_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS);
+  g_assert_cmpstr (error->message, ==, "dir.safetensors: is a folder, not a weights file");
+  g_clear_error (&error);
+  g_assert_null (lk_model_new_from_file (fifo, &error));
+  g_assert_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS);
+  g_assert_cmpstr (error->message, ==, "pipe.safetensors: not a regular file (a FIFO)");
+  g_rmdir (folder);
+  g_unlink (fifo);
+  g_rmdir (dir);
+}
+
+/* The identity a catalog stores is the digest of the weights that made its vectors: it was
+ * computed by reading the path again later, by when the file could hold other weights. */
+static void
+test_digest_is_of_the_loaded_bytes (void)
+{
+  g_autofree char *sq = g_build_filename (refdir, "squeezenet1_1.safetensors", NULL);
+  g_autofree char *r18 = g_build_filename (refdir, "resnet18.safetensors", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("lk-numerics-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "weights.safetensors", NULL);
+  g_autofree char *original = NULL, *other = NULL, *expected = NULL;
+  gsize original_len, other_len;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkModel) model = NULL;
+
+  g_assert_true (g_file_get_contents (sq, &original, &original_len, NULL));
+  g_assert_true (g_file_get_contents (r18, &other, &other_len, NULL));
+  expected =
+    g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) original, original_len);
+  g_assert_true (g_file_set_contents (path, original, (gssize) original_len, NULL));
+  model = lk_model_new_from_file (path, &error);
+  g_assert_no_error (error);
+  /* replaced after loading, before anyone asks what was loaded */
+  g_assert_true (g_file_set_contents (path, other, (gssize) other_len, NULL));
+  g_assert_cmpstr (lk_model_get_weights_sha256 (model), ==, expected);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -306,6 +407,10 @@ main (int argc, char **argv)
                         test_squeezenet_imagenet);
   g_test_add_func ("/engine/numerics/refuses-damaged-networks", test_refuses_damaged_networks);
   g_test_add_func ("/engine/numerics/state-limits", test_state_limits);
+  g_test_add_func ("/engine/numerics/refuses-non-finite-weights", test_refuses_non_finite_weights);
+  g_test_add_func ("/engine/numerics/weights-that-are-not-files", test_weights_that_are_not_files);
+  g_test_add_func ("/engine/numerics/digest-is-of-the-loaded-bytes",
+                   test_digest_is_of_the_loaded_bytes);
 
   return g_test_run ();
 }

@@ -831,7 +831,7 @@ test_missing_file (void)
   g_autoptr (LkSafetensors) st = lk_safetensors_open (path, &error);
 
   g_assert_null (st);
-  assert_error_mentions (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "nowhere.safetensors", NULL);
+  assert_error_mentions (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "nowhere.safetensors", NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -32,7 +32,8 @@
 struct _LkQuery
 {
   gint ref_count;
-  char *path;
+  char *path; /* one of these three */
+  GBytes *bytes;
   GdkTexture *texture;
   char *name;
 };
@@ -47,6 +48,17 @@ lk_query_new_for_path (const char *path)
   query->ref_count = 1;
   query->path = g_strdup (path);
   query->name = g_filename_display_basename (path);
+  return query;
+}
+
+LkQuery *
+lk_query_new_for_bytes (GBytes *bytes, const char *name)
+{
+  LkQuery *query = g_new0 (LkQuery, 1);
+
+  query->ref_count = 1;
+  query->bytes = g_bytes_ref (bytes);
+  query->name = g_strdup (name);
   return query;
 }
 
@@ -75,6 +87,7 @@ lk_query_unref (LkQuery *query)
     return;
   g_free (query->path);
   g_free (query->name);
+  g_clear_pointer (&query->bytes, g_bytes_unref);
   g_clear_object (&query->texture);
   g_free (query);
 }
@@ -89,6 +102,12 @@ const char *
 lk_query_get_path (LkQuery *query)
 {
   return query->path;
+}
+
+GBytes *
+lk_query_get_bytes (LkQuery *query)
+{
+  return query->bytes;
 }
 
 GdkTexture *
@@ -148,6 +167,7 @@ enum
 enum
 {
   INDEXING_FINISHED,
+  READ_ONLY,
   N_SIGNALS
 };
 
@@ -287,6 +307,9 @@ lk_session_class_init (LkSessionClass *klass)
   signals[INDEXING_FINISHED] =
     g_signal_new ("indexing-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  /* (const char *why): the catalog cannot be written, so it was opened as it is, unindexed */
+  signals[READ_ONLY] = g_signal_new ("read-only", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -324,6 +347,7 @@ typedef struct
   LkSearchIndex *index;    /* the result */
   LkIndexSummary *summary; /* the result */
   gboolean cancelled;
+  char *read_only; /* why the catalog could not be written, when it was opened read-only */
 } OpenJob;
 
 static void
@@ -336,6 +360,7 @@ open_job_free (OpenJob *job)
   g_clear_pointer (&job->model, lk_model_unref);
   g_clear_pointer (&job->index, lk_search_index_unref);
   g_clear_pointer (&job->summary, lk_index_summary_free);
+  g_free (job->read_only);
   g_free (job);
 }
 
@@ -345,6 +370,8 @@ describe_progress (const LkIndexProgress *p)
 {
   g_autofree char *left = NULL;
 
+  if (p->phase == LK_INDEX_WAITING)
+    return g_strdup (_ ("Waiting for another program that is indexing this catalog…"));
   if (p->total == 0)
     return g_strdup (_ ("Checking for new photos…"));
   if (p->eta_seconds < 0)
@@ -443,6 +470,32 @@ index_thread (gpointer data)
 }
 
 static void
+open_read_only (GTask *task, OpenJob *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkCatalog) catalog = lk_catalog_open_read_only (job->catalog_path, &error);
+  g_autofree char *root = NULL;
+
+  if (!catalog)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  root = realpath (job->root, NULL);
+  if (g_strcmp0 (root ? root : job->root, lk_catalog_get_root (catalog)) != 0)
+    {
+      g_autofree char *name = g_filename_display_basename (job->catalog_path);
+      g_autofree char *shown = g_filename_display_name (job->root);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _ ("%s does not index %s"), name, shown);
+      return;
+    }
+  /* a catalog with nothing indexed yet has nothing to load: an empty catalog, not an error */
+  job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   OpenJob *job = data;
@@ -471,7 +524,14 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     }
   if (!(catalog = lk_catalog_open (job->catalog_path, job->root, &error)))
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      /* on read-only media, or another user's: searchable as it is, not brought up to date */
+      job->read_only = g_strdup (error->message);
+      open_read_only (task, job);
       return;
     }
 
@@ -545,6 +605,8 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   set_progress (self, 1.0, NULL);
   set_state (self, LK_SESSION_READY);
 
+  if (job->read_only)
+    g_signal_emit (self, signals[READ_ONLY], 0, job->read_only);
   {
     g_autofree char *line = job->summary ? lk_index_summary_to_string (job->summary, 3) : NULL;
     guint failed = job->summary ? job->summary->failures->len : 0;
@@ -721,18 +783,21 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError 
 
   if (query->texture)
     {
-      if (!(image = lk_image_new_from_texture (query->texture)))
-        {
-          g_set_error (error, LK_ERROR, LK_ERROR_DECODE,
-                       _ ("%s: the picture is empty or too large"), query->name);
-          return NULL;
-        }
+      /* refused from its size, before its pixels are downloaded */
+      if (!(image = lk_image_new_from_texture (query->texture, query->name, error)))
+        return NULL;
     }
   else
     {
+      /* a dropped or pasted picture decodes as a file does: the decoder refuses one over its
+       * pixel limit from the header, before allocating anything */
       LkDecodeParams decode = lk_decode_default_params ();
       lk_decode_params_set_target (&decode, identity->preprocess, identity->input_size);
-      if (!(image = lk_image_decode_file (query->path, &decode, error)))
+      if (query->bytes)
+        image = lk_image_decode_bytes (query->bytes, query->name, &decode, error);
+      else
+        image = lk_image_decode_file (query->path, &decode, error);
+      if (!image)
         return NULL;
     }
 
@@ -753,6 +818,14 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError 
     {
       LkStateParams params = { .max_batch = 1, .input_size = identity->input_size };
       self->embed_state = lk_model_state_new (self->model, &params, error);
+    }
+  if (lk_model_get_dim (self->model) != identity->dim)
+    {
+      g_mutex_unlock (&self->model_lock);
+      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
+                   _ ("The catalog is damaged: vectors of dimension %d where %s makes %d"),
+                   identity->dim, lk_model_get_name (self->model), lk_model_get_dim (self->model));
+      return NULL;
     }
   input = g_new (float, 3 * identity->input_size * identity->input_size);
   vector = g_new (float, identity->dim);

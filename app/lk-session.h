@@ -20,12 +20,15 @@ typedef enum
 } LkSessionState;
 
 /* What to search with: a file (a catalog image is searched with its stored vector), or a picture
- * dropped or pasted from elsewhere. */
+ * dropped or pasted from elsewhere: its encoded bytes, decoded like a file (with the decoder's
+ * limits, in the search worker), or, from a source that offers nothing the decoder reads, a
+ * texture. */
 typedef struct _LkQuery LkQuery;
 
 #define LK_TYPE_QUERY (lk_query_get_type ())
 GType lk_query_get_type (void);
 LkQuery *lk_query_new_for_path (const char *path);
+LkQuery *lk_query_new_for_bytes (GBytes *bytes, const char *name);
 LkQuery *lk_query_new_for_texture (GdkTexture *texture, const char *name);
 LkQuery *lk_query_ref (LkQuery *query);
 void lk_query_unref (LkQuery *query);
@@ -33,6 +36,8 @@ void lk_query_unref (LkQuery *query);
 const char *lk_query_get_name (LkQuery *query);
 /* Returns: (nullable) the file */
 const char *lk_query_get_path (LkQuery *query);
+/* Returns: (nullable) the encoded picture (PNG, JPEG, …) */
+GBytes *lk_query_get_bytes (LkQuery *query);
 /* Returns: (nullable) the picture */
 GdkTexture *lk_query_get_texture (LkQuery *query);
 

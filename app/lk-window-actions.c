@@ -112,6 +112,35 @@ paste_files_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+paste_picture_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (LkWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  const GValue *value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (source), result, &error);
+  const char *name = _ ("Pasted picture");
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (!value)
+    {
+      g_autofree char *message =
+        g_strdup_printf (_ ("The pasted picture cannot be read: %s"), error->message);
+      lk_window_toast (self, message, NULL);
+      return;
+    }
+  /* the raw data, at most the decoder's file-size limit of it: decoded in the search worker,
+   * within the decoder's limits ("Pasted picture: image is 30000×30000 pixels, over the
+   * 100-megapixel limit") */
+  if (!(bytes = lk_picture_bytes_get_bytes (g_value_get_boxed (value), name, &error)))
+    {
+      lk_window_toast (self, error->message, NULL);
+      return;
+    }
+  lk_window_search_bytes (self, bytes, name);
+}
+
+static void
 paste_texture_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (LkWindow) self = user_data;
@@ -119,6 +148,8 @@ paste_texture_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GdkTexture) texture =
     gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (source), result, &error);
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (!texture)
     {
       g_autofree char *message =
@@ -139,6 +170,13 @@ paste_action (GtkWidget *widget, const char *name, GVariant *param)
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT,
                                     self->cancellable, paste_files_cb, g_object_ref (self));
+  /* a picture as the encoded bytes of a format the decoder reads, whenever the clipboard offers
+   * one: GTK would decode it whole, of any size, before the decoder's limits could apply */
+  else if (lk_picture_bytes_offered (formats))
+    gdk_clipboard_read_value_async (clipboard, LK_TYPE_PICTURE_BYTES, G_PRIORITY_DEFAULT,
+                                    self->cancellable, paste_picture_cb, g_object_ref (self));
+  /* nothing the decoder reads (another program's TIFF or WebP): GTK decodes it; the search
+   * refuses it from its size */
   else if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
     gdk_clipboard_read_texture_async (clipboard, self->cancellable, paste_texture_cb,
                                       g_object_ref (self));

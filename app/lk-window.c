@@ -150,6 +150,12 @@ indexing_finished_cb (LkWindow *self, guint failed, const char *summary, gboolea
     lk_window_search_again (self); /* the catalog changed under the results */
 }
 
+static void
+read_only_cb (LkWindow *self, const char *why)
+{
+  lk_window_toast (self, _ ("This catalog cannot be written: it is shown as it was indexed"), why);
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Toasts                                                                                          */
 /* ---------------------------------------------------------------------------------------------- */
@@ -287,6 +293,10 @@ set_query (LkWindow *self, LkQuery *query)
   self->query = lk_query_ref (query);
   gtk_label_set_text (self->query_label, lk_query_get_name (query));
   show_picture (self, self->query_picture, lk_query_get_path (query), lk_query_get_texture (query));
+  if (lk_query_get_bytes (query))
+    lk_thumbnailer_load_bytes_async (self->previewer, lk_query_get_bytes (query),
+                                     lk_query_get_name (query), self->cancellable, preview_cb,
+                                     g_object_ref (self->query_picture));
   if (g_str_equal (gtk_stack_get_visible_child_name (self->stack), "compare"))
     gtk_stack_set_visible_child_name (self->stack, "results");
 
@@ -302,6 +312,13 @@ void
 lk_window_search_path (LkWindow *self, const char *path)
 {
   g_autoptr (LkQuery) query = lk_query_new_for_path (path);
+  set_query (self, query);
+}
+
+void
+lk_window_search_bytes (LkWindow *self, GBytes *bytes, const char *name)
+{
+  g_autoptr (LkQuery) query = lk_query_new_for_bytes (bytes, name);
   set_query (self, query);
 }
 
@@ -394,8 +411,27 @@ drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, LkWindo
         lk_window_search_path (self, path);
       return TRUE;
     }
+  if (G_VALUE_HOLDS (value, LK_TYPE_PICTURE_BYTES))
+    {
+      /* the raw data, at most the decoder's file-size limit of it: decoded in the search worker,
+       * within the decoder's limits */
+      const char *name = _ ("Dropped picture");
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) bytes =
+        lk_picture_bytes_get_bytes (g_value_get_boxed (value), name, &error);
+
+      if (!bytes)
+        {
+          lk_window_toast (self, error->message, NULL);
+          return FALSE;
+        }
+      lk_window_search_bytes (self, bytes, name);
+      return TRUE;
+    }
   if (G_VALUE_HOLDS (value, GDK_TYPE_TEXTURE))
     {
+      /* a source that offers nothing the decoder reads (another program's TIFF, or a texture
+       * from this one): GTK has decoded it already; the search refuses it from its size */
       lk_window_search_texture (self, g_value_get_object (value), _ ("Dropped picture"));
       return TRUE;
     }
@@ -634,15 +670,18 @@ lk_window_init (LkWindow *self)
   g_signal_connect_swapped (self->session, "notify::n-items", G_CALLBACK (update_page), self);
   g_signal_connect_swapped (self->session, "indexing-finished", G_CALLBACK (indexing_finished_cb),
                             self);
+  g_signal_connect_swapped (self->session, "read-only", G_CALLBACK (read_only_cb), self);
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
   g_signal_connect_swapped (self->results_spin, "value-changed", G_CALLBACK (results_changed_cb),
                             self);
 
-  /* photos and folders from file managers, pictures from browsers: anywhere in the window */
+  /* photos and folders from file managers, pictures from browsers: anywhere in the window. A
+   * picture is read as the encoded bytes of a format the decoder reads whenever the source offers
+   * one, so that GTK never decodes it (of any size) before the decoder's limits apply. */
   self->drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
-  gtk_drop_target_set_gtypes (self->drop_target, (GType[]){ GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE },
-                              2);
+  gtk_drop_target_set_gtypes (
+    self->drop_target, (GType[]){ GDK_TYPE_FILE_LIST, LK_TYPE_PICTURE_BYTES, GDK_TYPE_TEXTURE }, 3);
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (drop_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
 

@@ -18,8 +18,10 @@ LkWindow *lk_window_new (GtkApplication *application);
 
 /* Opens @folder as the catalog (indexing it in the background) and remembers it. */
 void lk_window_open_folder (LkWindow *self, const char *folder);
-/* Searches with a photo: a file, or a picture dropped or pasted from elsewhere. */
+/* Searches with a photo: a file, or a picture dropped or pasted from elsewhere (its encoded bytes,
+ * decoded with the engine's limits; or a texture). */
 void lk_window_search_path (LkWindow *self, const char *path);
+void lk_window_search_bytes (LkWindow *self, GBytes *bytes, const char *name);
 void lk_window_search_texture (LkWindow *self, GdkTexture *texture, const char *name);
 void lk_window_set_backend (LkWindow *self, LkBackend backend);
 

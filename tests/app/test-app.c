@@ -13,10 +13,14 @@
 
 #include "lk-application.h"
 #include "lk-result-tile.h"
+#include "lk-thumbnailer.h"
 #include "lk-window.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 static const char *refdir, *demo, *artifacts;
 static char *weights, *scratch;
@@ -271,19 +275,163 @@ drop_picture (LkWindow *window, GdkTexture *texture)
   return handled;
 }
 
+/* A picture as a web browser's Copy Image puts it on the clipboard: the encoded bytes, offered as
+ * @mime_type and nothing else (GTK adds the types it could decode them to, GdkTexture among them,
+ * as it does for another program's clipboard). */
+static void
+set_clipboard_bytes (LkWindow *window, const char *mime_type, GBytes *bytes)
+{
+  g_autoptr (GdkContentProvider) provider = gdk_content_provider_new_for_bytes (mime_type, bytes);
+
+  gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), provider);
+}
+
+typedef struct
+{
+  GValue value;
+  gboolean done;
+} Deserialized;
+
+static void
+deserialized_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Deserialized *d = data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (gdk_content_deserialize_finish (result, &d->value, &error));
+  g_assert_no_error (error);
+  d->done = TRUE;
+}
+
+static gboolean
+deserialized (gpointer data)
+{
+  return ((Deserialized *) data)->done;
+}
+
+/* What the window's drop target receives when a browser drops @stream as @mime_type: GTK reads it
+ * with the deserializer registered for the type the drop target asks for. */
+static gboolean
+drop_stream (LkWindow *window, GInputStream *stream, const char *mime_type)
+{
+  Deserialized d = { G_VALUE_INIT, FALSE };
+  gboolean handled = FALSE;
+
+  g_value_init (&d.value, LK_TYPE_PICTURE_BYTES);
+  gdk_content_deserialize_async (stream, mime_type, LK_TYPE_PICTURE_BYTES, G_PRIORITY_DEFAULT, NULL,
+                                 deserialized_cb, &d);
+  wait_for (deserialized, &d, 60, "the dropped data to be read");
+  g_signal_emit_by_name (lk_window_get_drop_target (window), "drop", &d.value, 20.0, 20.0,
+                         &handled);
+  g_value_unset (&d.value);
+  return handled;
+}
+
+static gboolean
+drop_bytes (LkWindow *window, GBytes *bytes, const char *mime_type)
+{
+  g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
+  return drop_stream (window, stream, mime_type);
+}
+
+/* CRC-32 as PNG chunks carry it (ISO 3309, the one zlib's crc32 () computes). */
+static guint32
+png_crc (const guint8 *data, gsize len)
+{
+  static guint32 table[256];
+  guint32 crc = 0xffffffffu;
+
+  if (table[1] == 0)
+    for (guint32 n = 0; n < 256; n++)
+      {
+        guint32 c = n;
+        for (int k = 0; k < 8; k++)
+          c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        table[n] = c;
+      }
+  for (gsize i = 0; i < len; i++)
+    crc = table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+  return crc ^ 0xffffffffu;
+}
+
+static void
+put_be32 (guint8 *out, guint32 v)
+{
+  out[0] = v >> 24;
+  out[1] = v >> 16;
+  out[2] = v >> 8;
+  out[3] = v;
+}
+
+static void
+append_chunk (GByteArray *png, const char *type, const guint8 *data, guint32 len)
+{
+  guint8 be32[4];
+  guint start;
+
+  put_be32 (be32, len);
+  g_byte_array_append (png, be32, 4);
+  start = png->len;
+  g_byte_array_append (png, (const guint8 *) type, 4);
+  g_byte_array_append (png, data, len);
+  put_be32 (be32, png_crc (png->data + start, len + 4));
+  g_byte_array_append (png, be32, 4);
+}
+
+/* A valid PNG whose header says @width × @height pixels of 8-bit RGB, and whose data is one
+ * deflated zero byte: a decoder that checks the header refuses it at once, one that allocates the
+ * picture first asks for width × height × 3 bytes (and then finds the data short). */
+static GBytes *
+png_claiming_size (guint32 width, guint32 height)
+{
+  g_autoptr (GByteArray) png = g_byte_array_new ();
+  guint8 ihdr[13] = { 0 }; /* compression, filter and interlace methods 0 */
+  static const guint8 idat[] = { 0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01 };
+
+  /* the CRC function, against the one value every PNG file has */
+  g_assert_cmphex (png_crc ((const guint8 *) "IEND", 4), ==, 0xae426082);
+  put_be32 (ihdr, width);
+  put_be32 (ihdr + 4, height);
+  ihdr[8] = 8; /* bits per sample, then 2: RGB */
+  ihdr[9] = 2;
+  g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  append_chunk (png, "IHDR", ihdr, sizeof ihdr);
+  append_chunk (png, "IDAT", idat, sizeof idat);
+  append_chunk (png, "IEND", NULL, 0);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
+}
+
+static guint64
+address_space_in_use (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "\nVmSize:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nVmSize:"), NULL, 10) * 1024;
+}
+
 /* Indexing and thumbnails run at a lower priority; nothing else of ours may be left there
  * (searches would stay slowed down for good). GTask's threads and the threads they start are
  * named "pool…", the indexing threads "lk-indexer" (they end with the run), the thumbnail threads
- * "lk-thumbnails"; other libraries' threads (Mesa's disk cache) may lower themselves. Returns how
- * many thumbnail threads are below normal priority. */
+ * "lk-thumbnails"; other libraries' threads (Mesa's disk cache) may lower themselves. Normal is the
+ * priority the process runs at, which need not be nice 0 (`nice meson test`, a CI runner's
+ * own niceness). Returns how many thumbnail threads are below it. */
 static guint
 assert_only_thumbnails_run_low (void)
 {
   g_autoptr (GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
   const char *tid;
   guint low = 0;
+  gint64 normal;
 
   g_assert_nonnull (tasks);
+  /* the main thread's, which every thread started with (-1 is a valid niceness: check errno) */
+  errno = 0;
+  normal = getpriority (PRIO_PROCESS, 0);
+  g_assert_cmpint (errno, ==, 0);
   while ((tid = g_dir_read_name (tasks)))
     {
       g_autofree char *stat_path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
@@ -291,6 +439,7 @@ assert_only_thumbnails_run_low (void)
       g_autofree char *stat = NULL;
       g_autofree char *comm = NULL;
       g_auto (GStrv) fields = NULL;
+      gint64 nice;
 
       if (!g_file_get_contents (stat_path, &stat, NULL, NULL)
           || !g_file_get_contents (comm_path, &comm, NULL, NULL))
@@ -299,11 +448,14 @@ assert_only_thumbnails_run_low (void)
       fields = g_strsplit (strrchr (stat, ')') + 2, " ", -1);
       g_assert_cmpuint (g_strv_length (fields), >, 16);
       g_strchomp (comm);
-      if (g_ascii_strtoll (fields[16], NULL, 10) != 0)
+      nice = g_ascii_strtoll (fields[16], NULL, 10);
+      if (nice != normal)
         {
           if (g_str_has_prefix (comm, "pool") || g_str_equal (comm, "lk-indexer"))
-            g_error ("thread %s (%s) was left at a lower priority", tid, comm);
-          low += g_str_equal (comm, "lk-thumbnails");
+            g_error ("thread %s (%s) was left at nice %" G_GINT64_FORMAT
+                     ", the process runs at %" G_GINT64_FORMAT,
+                     tid, comm, nice, normal);
+          low += nice > normal && g_str_equal (comm, "lk-thumbnails");
         }
     }
   return low;
@@ -387,6 +539,23 @@ test_index_drop_paste_backend (void)
     assert_results_match_engine (window, query);
   }
 
+  /* the file's own PNG, as a browser's Copy Image and drag offer it: read as bytes and decoded
+   * by the engine, the same ranking */
+  {
+    g_autoptr (GBytes) png = g_bytes_new (contents, length);
+    set_clipboard_bytes (window, "image/png", png);
+    wait.searches = lk_window_get_n_searches (window);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.paste", NULL));
+    wait_for (searched, &wait, 60, "the pasted PNG's results");
+    assert_results_match_engine (window, query);
+    assert_tiles_show_badges (window);
+
+    wait.searches = lk_window_get_n_searches (window);
+    g_assert_true (drop_bytes (window, png, "image/png"));
+    wait_for (searched, &wait, 60, "the dropped PNG's results");
+    assert_results_match_engine (window, query);
+  }
+
   /* paste a file (as a file manager's Copy does) */
   {
     g_autoptr (GFile) file = g_file_new_for_path (query);
@@ -461,7 +630,6 @@ test_cancel_keeps_work (void)
   g_autofree char *catalog = export_catalog ("large", 30);
   LkWindow *window = new_window ();
   LkSession *session = lk_window_get_session (window);
-  g_autoptr (GError) error = NULL;
 
   /* slow the writer down so that the cancel lands in the middle */
   g_setenv ("LOOKALIKE_FAULT_WRITE_DELAY_MS", "3", TRUE);
@@ -523,6 +691,118 @@ test_failures_say_why (void)
   spin (50);
 }
 
+typedef struct
+{
+  LkWindow *window;
+  const char *prefix;
+} ToastWait;
+
+static gboolean
+toast_starts_with (gpointer data)
+{
+  ToastWait *w = data;
+  const char *toast = lk_window_get_last_toast (w->window);
+  return toast && g_str_has_prefix (toast, w->prefix);
+}
+
+static void
+unmap_picture (gpointer data)
+{
+  /* 10000 × 10001 × 3 bytes, see test_oversized_picture_refused */
+  munmap (data, (gsize) 10000 * 10001 * 3);
+}
+
+/* A picture dropped or pasted from another program is read as bytes and refused by the engine's
+ * decoder from its header, before anything allocates its pixels; a texture (from a source that
+ * offers nothing the decoder reads), from its size before its pixels are downloaded. */
+static void
+test_oversized_picture_refused (void)
+{
+  g_autofree char *catalog = export_catalog ("limits", 1);
+  g_autoptr (GBytes) huge = png_claiming_size (20000, 20000);
+  LkWindow *window = new_window ();
+  ToastWait pasted = { window, "Pasted picture:" }, dropped = { window, "Dropped picture:" };
+  struct rlimit saved, guard;
+  guint searches;
+
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 60, "indexing");
+  g_assert_cmpint (lk_session_get_state (lk_window_get_session (window)), ==, LK_SESSION_READY);
+  searches = lk_window_get_n_searches (window);
+
+  /* The picture is 20000 × 20000 × 3 bytes, 1.1 GiB: with 768 MiB left to map, whatever
+   * allocated it (GTK's PNG loader does, before it reads a row) would fail, and the toast would
+   * say something else. Before the fix the paste went to GTK, which did exactly that. */
+  g_assert_cmpint (getrlimit (RLIMIT_AS, &saved), ==, 0);
+  guard = saved;
+  guard.rlim_cur = address_space_in_use () + ((rlim_t) 768 << 20);
+  if (saved.rlim_cur != RLIM_INFINITY)
+    guard.rlim_cur = MIN (guard.rlim_cur, saved.rlim_cur);
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &guard), ==, 0);
+
+  set_clipboard_bytes (window, "image/png", huge);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.paste", NULL));
+  wait_for (toast_starts_with, &pasted, 60, "a toast about the pasted picture");
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "Pasted picture: image is 20000×20000 pixels, over the 100-megapixel limit");
+
+  g_assert_true (drop_bytes (window, huge, "image/png"));
+  wait_for (toast_starts_with, &dropped, 60, "a toast about the dropped picture");
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "Dropped picture: image is 20000×20000 pixels, over the 100-megapixel limit");
+  spin (300); /* the query picture's preview, refused as well */
+
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &saved), ==, 0);
+  g_assert_cmpuint (lk_window_get_n_searches (window), ==, searches);
+  g_assert_null (lk_window_get_results (window));
+
+  /* A texture of 100,010,000 pixels whose memory is never touched: refused from its size (its
+   * download alone would be 400 MB, then 300 MB for the image). */
+  {
+    gsize size = (gsize) 10000 * 10001 * 3;
+    void *pixels = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (GdkTexture) texture = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LkImage) image = NULL;
+
+    g_assert_true (pixels != MAP_FAILED);
+    bytes = g_bytes_new_with_free_func (pixels, size, unmap_picture, pixels);
+    texture = gdk_memory_texture_new (10000, 10001, GDK_MEMORY_R8G8B8, bytes, 10000 * 3);
+    image = lk_image_new_from_texture (texture, "Dropped picture", &error);
+    g_assert_null (image);
+    g_assert_error (error, LK_ERROR, LK_ERROR_DECODE);
+    g_assert_cmpstr (error->message, ==,
+                     "Dropped picture: image is 10000×10001 pixels, over the 100-megapixel limit");
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
+/* Reading a dropped picture stops as soon as more than the decoder's file-size limit has arrived,
+ * however much the source would send. */
+static void
+test_picture_data_limit (void)
+{
+  LkWindow *window = new_window ();
+  g_autoptr (GFile) zero = g_file_new_for_path ("/dev/zero");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFileInputStream) endless = g_file_read (zero, NULL, &error);
+  g_autofree char *limit =
+    g_format_size_full (lk_decode_default_params ().max_file_size, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *expected =
+    g_strdup_printf ("Dropped picture: picture data is over the %s limit", limit);
+
+  g_assert_no_error (error);
+  g_assert_false (drop_stream (window, G_INPUT_STREAM (endless), "image/png"));
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==, expected);
+  g_assert_cmpuint (lk_window_get_n_searches (window), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -566,5 +846,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/index-drop-paste-backend", test_index_drop_paste_backend);
   g_test_add_func ("/app/cancel-keeps-work", test_cancel_keeps_work);
   g_test_add_func ("/app/failures-say-why", test_failures_say_why);
+  g_test_add_func ("/app/oversized-picture-refused", test_oversized_picture_refused);
+  g_test_add_func ("/app/picture-data-limit", test_picture_data_limit);
   return g_test_run ();
 }

@@ -10,9 +10,17 @@
 #include <stdint.h>
 
 /* Hot loops are compiled for several instruction sets and picked at load time (GNU ifunc), so one
- * binary runs anywhere and still uses AVX-512 where the CPU has it. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) \
-  && !defined(NN_NO_CLONES)
+ * binary runs anywhere and still uses AVX-512 where the CPU has it. Not under the sanitizers: the
+ * ifunc resolvers run before their run-time is set up (ThreadSanitizer crashes there). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NN_NO_CLONES 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NN_NO_CLONES 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(NN_NO_CLONES)
 #define NN_SIMD_CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 #else
 #define NN_SIMD_CLONES

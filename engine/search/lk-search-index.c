@@ -188,9 +188,12 @@ lk_search_index_find (LkSearchIndex *index, const char *path)
         continue;
       if (g_path_is_absolute (p))
         {
-          if (strncmp (p, index->root, root_len) != 0 || p[root_len] != G_DIR_SEPARATOR)
+          /* (a catalog of "/" itself: its root ends in the separator) */
+          gsize skip = index->root[root_len - 1] == G_DIR_SEPARATOR ? root_len : root_len + 1;
+          if (strncmp (p, index->root, root_len) != 0
+              || (skip > root_len && p[root_len] != G_DIR_SEPARATOR))
             continue;
-          p += root_len + 1;
+          p += skip;
         }
       if ((row = g_hash_table_lookup (index->by_path, p)))
         return (gssize) GPOINTER_TO_SIZE (row) - 1;

@@ -5,6 +5,9 @@
  */
 #include "lookalike.h"
 #include "nn/nn.h"
+#include "store/lk-catalog-private.h"
+
+#include <glib/gstdio.h>
 
 #include <math.h>
 #include <string.h>
@@ -644,6 +647,45 @@ test_eval_matches_single_queries (void)
     }
 }
 
+/* A catalog of the folder "/" itself (found by fuzzing): its items' absolute paths are "/" and
+ * the relative path, with no separator of their own to skip. */
+static void
+test_find_in_a_catalog_of_the_root_folder (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("lk-search-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "root.db", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkCatalog) catalog = lk_catalog_open (path, "/", &error);
+  LkModelIdentity identity = {
+    .model = "squeezenet1_1",
+    .weights_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    .input_size = 64,
+    .preprocess = LK_PREPROCESS_FIT,
+    .dim = 2,
+  };
+  const float vector[2] = { 1.0f, 0.5f };
+  LkCatalogItem item = { .path = (char *) "srv/shop/bag.png", .size = 1, .mtime_ns = 1 };
+  g_autoptr (LkSearchIndex) index = NULL;
+  gboolean replaced;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (lk_catalog_get_root (catalog), ==, "/");
+  g_assert_true (lk_catalog_set_identity (catalog, LK_BACKEND_CNN, &identity, &replaced, &error));
+  g_assert_true (lk_catalog_begin (catalog, &error));
+  g_assert_true (lk_catalog_put_item (catalog, &item, &error));
+  g_assert_true (lk_catalog_put_vector (catalog, LK_BACKEND_CNN, item.id, vector, 2, &error));
+  g_assert_true (lk_catalog_commit (catalog, &error));
+  index = lk_catalog_load (catalog, LK_BACKEND_CNN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lk_search_index_get_path (index, 0), ==, "/srv/shop/bag.png");
+  g_assert_cmpint (lk_search_index_find (index, "/srv/shop/bag.png"), ==, 0);
+  g_assert_cmpint (lk_search_index_find (index, "srv/shop/bag.png"), ==, 0);
+  g_assert_cmpint (lk_search_index_find (index, "/srv/shop/other.png"), ==, -1);
+  g_clear_pointer (&catalog, lk_catalog_close);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -661,6 +703,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/search/eval-known-answer", test_eval_known_answer);
   g_test_add_func ("/engine/search/eval-average-precision", test_eval_average_precision_order);
   g_test_add_func ("/engine/search/eval-many-queries", test_eval_matches_single_queries);
+  g_test_add_func ("/engine/search/find-in-a-catalog-of-the-root-folder",
+                   test_find_in_a_catalog_of_the_root_folder);
 
   return g_test_run ();
 }

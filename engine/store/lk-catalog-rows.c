@@ -36,12 +36,16 @@ is_item_path (const void *blob, gsize len)
 }
 
 static gboolean
-bad_path (LkCatalog *catalog, const void *blob, gsize len, GError **error)
+bad_path (LkCatalog *catalog, int type, const void *blob, gsize len, GError **error)
 {
-  g_autofree char *raw = g_strndup (blob ? blob : "", MIN (len, 200));
-  g_autofree char *shown = lk_path_display_line (raw);
-  return lk_catalog_corrupt (catalog, error, "an image path %s%s%s leads out of its folder",
-                             shown[0] == '"' ? "" : "“", shown, shown[0] == '"' ? "" : "”");
+  if (type != SQLITE_BLOB)
+    return lk_catalog_corrupt (catalog, error, "an image path that is not raw bytes");
+  {
+    g_autofree char *raw = g_strndup (blob ? blob : "", MIN (len, 200));
+    g_autofree char *shown = lk_path_display_line (raw);
+    return lk_catalog_corrupt (catalog, error, "an image path %s%s%s leads out of its folder",
+                               shown[0] == '"' ? "" : "“", shown, shown[0] == '"' ? "" : "”");
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -71,11 +75,13 @@ lk_catalog_load_items (LkCatalog *catalog, GError **error)
     return NULL;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
+      int path_type = sqlite3_column_type (stmt, 1); /* before reading it, which may convert */
       const void *path = sqlite3_column_blob (stmt, 1);
       gsize path_len = (gsize) sqlite3_column_bytes (stmt, 1);
-      if (!is_item_path (path, path_len))
+      /* a BLOB, as stored: the same name as text would be a second row for one file */
+      if (path_type != SQLITE_BLOB || !is_item_path (path, path_len))
         {
-          bad_path (catalog, path, path_len, error);
+          bad_path (catalog, path_type, path, path_len, error);
           return NULL;
         }
       LkCatalogItem *item = g_new0 (LkCatalogItem, 1);
@@ -327,13 +333,14 @@ lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
       gint64 *id = g_new (gint64, 1), size = sqlite3_column_int64 (items, 2),
              mtime = sqlite3_column_int64 (items, 3);
       *id = sqlite3_column_int64 (items, 0);
+      int path_type = sqlite3_column_type (items, 1); /* before reading it, which may convert */
       const void *path = sqlite3_column_blob (items, 1);
       gsize path_len = (gsize) sqlite3_column_bytes (items, 1);
-      if (!is_item_path (path, path_len))
+      if (path_type != SQLITE_BLOB || !is_item_path (path, path_len))
         {
           g_free (id);
           g_ptr_array_set_free_func (paths, g_free);
-          bad_path (catalog, path, path_len, error);
+          bad_path (catalog, path_type, path, path_len, error);
           return NULL;
         }
       g_hash_table_insert (rows, id, GUINT_TO_POINTER (paths->len));

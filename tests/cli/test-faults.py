@@ -257,6 +257,10 @@ class Catalogs(Base):
                 conn.execute("UPDATE items SET path = ? WHERE id = (SELECT min (id) FROM items)",
                              (path,))
             self.assert_refused(db, "leads out of its folder")
+        # the same name as text next to it as bytes would be two rows for one file
+        self.assert_refused(self.crafted("text.db", "UPDATE items SET path = CAST (path AS TEXT) "
+                                         "WHERE id = (SELECT min (id) FROM items)"),
+                            "an image path that is not raw bytes")
         nan = struct.pack("<f", float("nan")) * 512
         db = self.crafted("nan.db")
         with sqlite3.connect(db) as conn:

@@ -490,8 +490,19 @@ open_read_only (GTask *task, OpenJob *job)
                                _ ("%s does not index %s"), name, shown);
       return;
     }
-  /* a catalog with nothing indexed yet has nothing to load: an empty catalog, not an error */
-  job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
+  /* a catalog with nothing indexed yet has nothing to load: an empty catalog, not an error; a
+   * damaged one is */
+  {
+    g_autoptr (LkModelIdentity) identity =
+      lk_catalog_get_identity (catalog, LK_BACKEND_CNN, &error);
+    if (!error && identity)
+      job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, &error);
+    if (error)
+      {
+        g_task_return_error (task, g_steal_pointer (&error));
+        return;
+      }
+  }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -550,6 +561,21 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
         }
     }
 
+  /* the writer's lock, then what the catalog was made with: another process may be making it */
+  if (!lk_catalog_lock_for_writing (catalog, progress_cb, job, cancellable, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      job->cancelled = TRUE; /* stopped while waiting: what is there is searchable */
+      job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_clear_pointer (&stored, lk_model_identity_free);
+  stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL);
   if (stored)
     {
       run.params.input_size = stored->input_size;
@@ -811,14 +837,6 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError 
                       "indexing is done"));
       return NULL;
     }
-  if (self->embed_state
-      && lk_model_state_get_input_size (self->embed_state) != identity->input_size)
-    g_clear_pointer (&self->embed_state, lk_model_state_free);
-  if (!self->embed_state)
-    {
-      LkStateParams params = { .max_batch = 1, .input_size = identity->input_size };
-      self->embed_state = lk_model_state_new (self->model, &params, error);
-    }
   if (lk_model_get_dim (self->model) != identity->dim)
     {
       g_mutex_unlock (&self->model_lock);
@@ -826,6 +844,14 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError 
                    _ ("The catalog is damaged: vectors of dimension %d where %s makes %d"),
                    identity->dim, lk_model_get_name (self->model), lk_model_get_dim (self->model));
       return NULL;
+    }
+  if (self->embed_state
+      && lk_model_state_get_input_size (self->embed_state) != identity->input_size)
+    g_clear_pointer (&self->embed_state, lk_model_state_free);
+  if (!self->embed_state)
+    {
+      LkStateParams params = { .max_batch = 1, .input_size = identity->input_size };
+      self->embed_state = lk_model_state_new (self->model, &params, error);
     }
   input = g_new (float, 3 * identity->input_size * identity->input_size);
   vector = g_new (float, identity->dim);

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -184,9 +185,13 @@ prepare_task (void *ctx, int index, int thread)
       job->size = -1;
       return;
     }
-  /* changed since the scan, but read whole: this is the version that is indexed */
+  /* changed since the scan, but read whole: this is the version that is indexed (and for a file
+   * the catalog knows, new content: every backend's vector of it is stale) */
   job->size = info.size;
   job->mtime_ns = info.mtime_ns;
+  if (job->kind == JOB_EMBED
+      && (info.size != job->existing->size || info.mtime_ns != job->existing->mtime_ns))
+    job->kind = JOB_CHANGED;
   {
     gsize length;
     const guint8 *data = g_bytes_get_data (bytes, &length);
@@ -218,6 +223,15 @@ prepare_task (void *ctx, int index, int thread)
       return;
     }
   job->slot = index;
+}
+
+static gboolean
+all_finite (const float *v, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (!isfinite (v[i]))
+      return FALSE;
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -479,6 +493,15 @@ waiting_cb (gpointer data)
   report (&p, waiting->progress, waiting->user_data);
 }
 
+gboolean
+lk_catalog_lock_for_writing (LkCatalog *catalog, LkIndexProgressFunc progress, gpointer user_data,
+                             GCancellable *cancellable, GError **error)
+{
+  Waiting waiting = { progress, user_data };
+
+  return lk_catalog_lock_writer (catalog, waiting_cb, &waiting, cancellable, error);
+}
+
 static void
 queue_free (gpointer queue)
 {
@@ -530,10 +553,9 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
   if (!(state = lk_model_state_new (model, &sp, error)))
     return FALSE;
 
-  /* one process at a time; the lock goes with the catalog, or at the end of this run */
-  Waiting waiting = { progress, user_data };
+  /* one process at a time; the caller's lock stays theirs, one taken here ends with this run */
   gboolean locked_here = !lk_catalog_holds_writer_lock (catalog);
-  if (!lk_catalog_lock_writer (catalog, waiting_cb, &waiting, cancellable, error))
+  if (!lk_catalog_lock_for_writing (catalog, progress, user_data, cancellable, error))
     return FALSE;
   g_autoptr (LkCatalogLockGuard) guard = locked_here ? catalog : NULL;
   (void) guard; /* only its cleanup matters */
@@ -669,6 +691,16 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
           g_free (batch->vectors);
           g_free (batch);
           break;
+        }
+      /* a vector that is not finite would make the catalog unsearchable: that image failed */
+      for (int i = 0; i < n; i++)
+        {
+          Job *job = &run.batch_jobs[i];
+          if (job->slot >= 0 && !all_finite (batch->vectors + (gsize) job->slot * run.dim, run.dim))
+            {
+              job->error = g_strdup ("the network made a vector that is not finite (NaN)");
+              job->slot = -1;
+            }
         }
       if (!send_batch (&run, batch))
         continue; /* the writer failed: the loop picks its error up */

@@ -63,10 +63,10 @@ name_extension (const char *name)
 }
 
 static gboolean
-has_tga_name (const char *name)
+has_extension (const char *name, const char *extension)
 {
   const char *ext = name_extension (name);
-  return ext && g_ascii_strcasecmp (ext, "tga") == 0;
+  return ext && g_ascii_strcasecmp (ext, extension) == 0;
 }
 
 /* Names a person gives image files: one of these that holds no image is reported, not skipped. */
@@ -152,8 +152,12 @@ scan_file (LkScanResult *result, int dir_fd, const char *name, const char *rel,
           return;
         }
       kind = lk_image_sniff (head, (gsize) got, &format);
-      if (kind == LK_SNIFF_NOT_IMAGE && has_tga_name (name))
+      if (kind == LK_SNIFF_NOT_IMAGE && has_extension (name, "tga"))
         kind = LK_SNIFF_IMAGE, format = "TGA";
+      /* an icon's signature is too short to sniff alone (00 00 01 00): by its name too */
+      if (kind == LK_SNIFF_NOT_IMAGE && has_extension (name, "ico") && got >= 4
+          && memcmp (head, "\0\0\1\0", 4) == 0)
+        kind = LK_SNIFF_UNSUPPORTED, format = "ICO";
       if (kind == LK_SNIFF_NOT_IMAGE)
         {
           /* notes.txt is not an item; photo.jpg holding no image is a failure to report */
@@ -180,7 +184,7 @@ add_special (LkScanResult *result, const char *rel, const struct stat *st)
   LkScanEntry *entry = g_new0 (LkScanEntry, 1);
 
   entry->path = g_strdup (rel);
-  entry->size = -1; /* never the size of a file: checked again on every run */
+  entry->size = -1; /* no file's size: once it is a file again, the plan sees it changed */
   entry->mtime_ns = LK_STAT_MTIME_NS (st);
   entry->kind = LK_SNIFF_NOT_IMAGE;
   entry->reason = S_ISFIFO (st->st_mode)   ? "not a regular file (a FIFO)"

@@ -18,10 +18,15 @@
 void __tsan_acquire (void *addr);
 void __tsan_release (void *addr);
 
-#define REAL(name, ret, ...)               \
-  static ret (*real_##name) (__VA_ARGS__); \
-  if (G_UNLIKELY (!real_##name))           \
-    real_##name = (ret (*) (__VA_ARGS__)) dlsym (RTLD_NEXT, #name);
+/* real_NAME: GLib's own function, looked up on first use (atomically: two threads may race to) */
+#define REAL(name, ret, ...)                                                           \
+  static ret (*next_##name) (__VA_ARGS__);                                             \
+  ret (*real_##name) (__VA_ARGS__) = __atomic_load_n (&next_##name, __ATOMIC_RELAXED); \
+  if (G_UNLIKELY (!real_##name))                                                       \
+    {                                                                                  \
+      real_##name = (ret (*) (__VA_ARGS__)) dlsym (RTLD_NEXT, #name);                  \
+      __atomic_store_n (&next_##name, real_##name, __ATOMIC_RELAXED);                  \
+    }
 
 /* GMutex, GRecMutex, GRWLock ------------------------------------------------------------------- */
 

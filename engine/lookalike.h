@@ -345,6 +345,16 @@ typedef struct
 
 LkIndexParams lk_index_default_params (void);
 
+/* Takes the catalog's writer lock: one process at a time brings a catalog up to date. While
+ * another process holds it, @progress is called once with LK_INDEX_WAITING and this waits,
+ * checking @cancellable. lk_catalog_index () takes the lock itself (and lets it go when it is done)
+ * unless the caller holds it already; hold it first to read what the catalog was made with and
+ * act on it without another process changing it meanwhile. It is held until lk_catalog_close ()
+ * or the end of the process, however it ends. */
+gboolean
+lk_catalog_lock_for_writing (LkCatalog *catalog, LkIndexProgressFunc progress, gpointer user_data,
+                             GCancellable *cancellable, GError **error);
+
 typedef struct
 {
   char *path;   /* relative to the catalog root */

@@ -222,8 +222,19 @@ lk_cli_index (int argc, char **argv)
   if (!catalog)
     return lk_cli_fail ("%s", error->message);
 
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  catch_signals (cancellable);
+  Progress progress = { .tty = isatty (STDERR_FILENO) };
+
   /* keep the model, size and preprocessing the catalog was made with unless told otherwise:
-   * changing any of them re-embeds every image */
+   * changing any of them re-embeds every image. Read under the writer's lock, so that a run
+   * started while another makes the catalog reads what that one made. */
+  if (!lk_catalog_lock_for_writing (catalog, progress_cb, &progress, cancellable, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
+      return lk_cli_fail ("%s", error->message);
+    }
   g_autoptr (LkModelIdentity) previous = lk_catalog_get_identity (catalog, backend, &error);
   if (error)
     return lk_cli_fail ("%s", error->message);
@@ -244,10 +255,6 @@ lk_cli_index (int argc, char **argv)
   params.n_threads = threads;
   params.batch = batch;
 
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  catch_signals (cancellable);
-
-  Progress progress = { .tty = isatty (STDERR_FILENO) };
   g_autoptr (LkIndexSummary) summary = NULL;
   gboolean ok = lk_catalog_index (catalog, backend, model, &params, progress_cb, &progress,
                                   &summary, cancellable, &error);

@@ -166,11 +166,29 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
           g_autofree char *name = g_strconcat (bn, ".", parts[i], NULL);
           ok = (p[i] = lk_safetensors_read_weights (st, name, 1, vshape, error)) != NULL;
         }
+      /* a variance must be positive: folding a negative one makes NaN weights */
+      for (int i = 0; ok && i < c_out; i++)
+        if (!(p[3][i] + 1e-5f > 0.0f))
+          {
+            g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                         "%s: tensor %s.running_var holds a negative variance at [%d]: the weights "
+                         "are damaged",
+                         lk_safetensors_get_name (st), bn, i);
+            ok = FALSE;
+          }
       if (ok)
         {
           bias = g_new0 (float, c_out);
           /* torchvision's BatchNorm2d default eps */
           nn_fold_batchnorm (weight, bias, p[0], p[1], p[2], p[3], c_out, c_in * k * k, 1e-5f);
+          /* finite parts can still fold into an infinity (a tiny variance) */
+          for (gsize i = 0; ok && i < (gsize) c_out * c_in * k * k; i++)
+            ok = isfinite (weight[i]) && (i >= (gsize) c_out || isfinite (bias[i]));
+          if (!ok)
+            g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                         "%s: %s folded into %s gives weights that are not finite: the weights "
+                         "are damaged",
+                         lk_safetensors_get_name (st), bn, wname);
         }
       for (int i = 0; i < 4; i++)
         g_free (p[i]);

@@ -27,6 +27,7 @@ struct _LkCatalog
   gboolean read_only;
   int lock_fd;     /* the writer's lock (lk_catalog_lock_writer), -1 when not held */
   char *lock_path; /* path + ".lock" while held */
+  char *copy_dir;  /* a read-only catalog read from a copy (see copy_with_log), or NULL */
 };
 
 /* Turns @rc (the connection's last error) into a GError that names the catalog file; @doing says

@@ -262,6 +262,28 @@ lk_catalog_vectors_free (LkCatalogVectors *vectors)
   g_free (vectors);
 }
 
+/* a stored vector, little-endian float32 at any alignment */
+static gboolean
+vector_is_finite (const guint8 *bytes, int dim)
+{
+  for (int i = 0; i < dim; i++)
+    {
+      guint32 bits;
+      memcpy (&bits, bytes + 4 * (gsize) i, 4);
+      bits = GUINT32_FROM_LE (bits);
+      if ((bits & 0x7f800000u) == 0x7f800000u) /* all exponent bits: an infinity or a NaN */
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+not_finite (LkCatalog *catalog, LkBackend backend, GError **error)
+{
+  return lk_catalog_corrupt (catalog, error, "a %s vector holds NaN or an infinite value",
+                             lk_backend_to_string (backend));
+}
+
 static gboolean
 wrong_length (LkCatalog *catalog, LkBackend backend, gsize bytes, int dim, GError **error)
 {
@@ -286,6 +308,8 @@ lk_catalog_check_vectors (LkCatalog *catalog, LkBackend backend, int dim, GError
       gsize bytes = (gsize) sqlite3_column_bytes (stmt, 0);
       if (!blob || bytes != (gsize) dim * sizeof (float))
         return wrong_length (catalog, backend, bytes, dim, error);
+      if (!vector_is_finite (blob, dim))
+        return not_finite (catalog, backend, error);
     }
   return rc == SQLITE_DONE || lk_catalog_db_error (catalog, rc, error, "reading the vectors");
 }
@@ -404,8 +428,7 @@ lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
       for (int i = 0; i < out->dim; i++)
         if (!isfinite (dst[i]))
           {
-            lk_catalog_corrupt (catalog, error, "a %s vector holds NaN or an infinite value",
-                                lk_backend_to_string (backend));
+            not_finite (catalog, backend, error);
             return NULL;
           }
       filled[GPOINTER_TO_SIZE (row)] = 1;

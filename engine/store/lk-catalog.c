@@ -192,35 +192,89 @@ lk_catalog_default_path (const char *root)
   return g_build_filename (g_get_user_data_dir (), "lookalike", "catalogs", file, NULL);
 }
 
+/* What is at the catalog's path, found without opening it: a descriptor of ours closed on the
+ * database file would drop every POSIX lock SQLite holds on it in this process (another
+ * connection's included). A folder, a FIFO or a device is refused here, before SQLite would block
+ * opening it. */
+static gboolean
+check_file (LkCatalog *catalog, gboolean *exists, GError **error)
+{
+  GStatBuf st;
+
+  *exists = FALSE;
+  if (g_stat (catalog->path, &st) != 0)
+    {
+      int saved = errno;
+      if (saved == ENOENT)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: cannot be read (%s)",
+                   catalog->name, g_strerror (saved));
+      return FALSE;
+    }
+  *exists = TRUE;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                   "%s: is a folder, not a catalog file", catalog->name);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s: not a regular file (%s)",
+                   catalog->name,
+                   S_ISFIFO (st.st_mode)   ? "a FIFO"
+                   : S_ISSOCK (st.st_mode) ? "a socket"
+                                           : "a device");
+      return FALSE;
+    }
+  if (access (catalog->path, R_OK) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: cannot be read (%s)",
+                   catalog->name, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether the write-ahead log beside the catalog holds frames (its header alone is 32 bytes). */
+static gboolean
+has_log (LkCatalog *catalog)
+{
+  g_autofree char *wal = g_strconcat (catalog->path, "-wal", NULL);
+  GStatBuf st;
+
+  return g_stat (wal, &st) == 0 && st.st_size > 32;
+}
+
 /* A truncated file is the one kind of damage SQLite may not notice until it reads the missing
- * pages: compare the page count in the header with the file's length. Not when a write-ahead log
- * is there: pages committed since the last checkpoint live in it (after a disk full, the main
- * file can be far shorter than its header says, and SQLite recovers all of it from the log). */
+ * pages: compare the page count in the header with the file's length, both read through the
+ * connection's own descriptor. Not when a write-ahead log is there: pages committed since the last
+ * checkpoint live in it (after a disk full, the main file can be far shorter than its header
+ * says, and SQLite recovers all of it from the log). */
 static gboolean
 check_length (LkCatalog *catalog, GError **error)
 {
-  g_autofree char *wal = g_strconcat (catalog->path, "-wal", NULL);
+  sqlite3_file *file = NULL;
+  sqlite3_int64 size = 0;
   guint8 header[100];
-  GStatBuf st, wal_st;
-  FILE *f = fopen (catalog->path, "rb");
-  gsize got = f ? fread (header, 1, sizeof header, f) : 0;
 
-  if (f)
-    fclose (f);
-  if (got < sizeof header || g_stat (catalog->path, &st) != 0)
+  if (has_log (catalog)
+      || sqlite3_file_control (catalog->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
+      || !file || !file->pMethods || file->pMethods->xFileSize (file, &size) != SQLITE_OK
+      || size < (sqlite3_int64) sizeof header
+      || file->pMethods->xRead (file, header, sizeof header, 0) != SQLITE_OK)
     return TRUE; /* an empty or unreadable file: SQLite's own checks follow */
-  if (g_stat (wal, &wal_st) == 0 && wal_st.st_size > 32)
-    return TRUE; /* frames in the log (its header is 32 bytes) */
   guint page_size = (guint) header[16] << 8 | header[17];
   guint32 pages = (guint32) header[28] << 24 | (guint32) header[29] << 16
                   | (guint32) header[30] << 8 | header[31];
   if (page_size == 1)
     page_size = 65536;
   if (memcmp (header, "SQLite format 3", 16) == 0 && pages > 0
-      && (guint64) st.st_size < (guint64) pages * page_size)
+      && (guint64) size < (guint64) pages * page_size)
     return lk_catalog_corrupt (catalog, error,
                                "truncated: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes",
-                               (guint64) st.st_size, (guint64) pages * page_size);
+                               (guint64) size, (guint64) pages * page_size);
   return TRUE;
 }
 
@@ -272,7 +326,9 @@ create_schema (LkCatalog *catalog, GError **error)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
 
-  if (!lk_catalog_exec (catalog, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; BEGIN",
+  /* a rollback journal while the file is made: once the commit returns, everything is in the
+   * file itself (lk_catalog_open switches it to WAL where it lives) */
+  if (!lk_catalog_exec (catalog, "PRAGMA page_size = 16384; PRAGMA journal_mode = DELETE; BEGIN",
                         error))
     return FALSE;
   if (!lk_catalog_exec (catalog, schema, error)
@@ -445,61 +501,62 @@ remove_stale_temporaries (const char *dir, const char *base)
     }
 }
 
-/* Makes a whole new catalog under a temporary name beside @path and links it into place.
- * *@created is FALSE when another process created @path first: that one is then opened. */
+/* Makes a whole new catalog under a temporary name beside its path and renames it into place,
+ * holding the writer's lock so that two processes never make it at once (the second finds the
+ * file there once it has the lock). Until the rename, nobody sees the file; the rename is atomic. */
 static gboolean
-create_file (LkCatalog *catalog, gboolean *created, GError **error)
+create_file (LkCatalog *catalog, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (catalog->path);
   g_autofree char *base = g_path_get_basename (catalog->path);
   g_autofree char *tmp = g_strdup_printf ("%s/.%s.new-XXXXXX", dir, base);
+  g_autoptr (LkCatalogLockGuard) guard = NULL;
   g_autoptr (GError) local = NULL;
-  gboolean ok;
+  gboolean ok, exists;
   int fd, saved;
 
-  *created = FALSE;
-  remove_stale_temporaries (dir, base);
-  if (g_mkdir_with_parents (dir, 0755) != 0 || (fd = g_mkstemp_full (tmp, O_RDWR, 0644)) < 0)
+  if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
                    g_strerror (saved));
       return FALSE;
     }
-  close (fd);
+  if (!lk_catalog_lock_writer (catalog, NULL, NULL, NULL, error))
+    return FALSE;
+  guard = catalog;
+  if (!check_file (catalog, &exists, error))
+    return FALSE;
+  if (exists)
+    return TRUE; /* made by the process that had the lock before us */
+
+  remove_stale_temporaries (dir, base);
+  if ((fd = g_mkstemp_full (tmp, O_RDWR, 0644)) < 0)
+    {
+      saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  close (fd); /* before SQLite opens the file: closing it later would drop SQLite's locks */
 
   ok = connect_db (catalog, tmp, SQLITE_OPEN_READWRITE, &local) && create_schema (catalog, &local);
-  close_db (catalog); /* checkpoints and removes the temporary file's log */
-  for (const char *suffix = "-wal"; suffix; suffix = g_str_equal (suffix, "-wal") ? "-shm" : NULL)
+  close_db (catalog);
+  if (ok && g_rename (tmp, catalog->path) != 0)
     {
-      g_autofree char *side = g_strconcat (tmp, suffix, NULL);
-      g_unlink (side);
+      saved = errno;
+      ok = FALSE;
+      g_set_error (&local, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
+                   g_strerror (saved));
     }
   if (!ok)
     {
+      g_autofree char *journal = g_strconcat (tmp, "-journal", NULL);
+      g_unlink (journal);
       g_unlink (tmp);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-
-  /* link () fails if @path exists: whoever links first made the catalog */
-  if (link (tmp, catalog->path) == 0)
-    *created = TRUE;
-  else if (errno != EEXIST)
-    {
-      /* file systems without hard links */
-      if (renameat2 (AT_FDCWD, tmp, AT_FDCWD, catalog->path, RENAME_NOREPLACE) == 0)
-        return TRUE;
-      if (errno != EEXIST)
-        {
-          saved = errno;
-          g_unlink (tmp);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", catalog->name,
-                       g_strerror (saved));
-          return FALSE;
-        }
-    }
-  g_unlink (tmp);
   return TRUE;
 }
 
@@ -507,29 +564,25 @@ LkCatalog *
 lk_catalog_open (const char *path, const char *root, GError **error)
 {
   g_autoptr (LkCatalog) catalog = catalog_new (path);
+  gboolean exists;
 
   if (root && !(catalog->root = canonical_root (root, error)))
     return NULL;
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+  if (!check_file (catalog, &exists, error))
+    return NULL;
+  if (!exists)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                   "%s: is a folder, not a catalog file", catalog->name);
-      return NULL;
-    }
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      gboolean created;
       if (!root)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such catalog",
                        catalog->name);
           return NULL;
         }
-      if (!create_file (catalog, &created, error))
+      if (!create_file (catalog, error))
         return NULL;
     }
 
-  if (!check_length (catalog, error) || !connect_db (catalog, path, SQLITE_OPEN_READWRITE, error))
+  if (!connect_db (catalog, path, SQLITE_OPEN_READWRITE, error) || !check_length (catalog, error))
     return NULL;
   if (sqlite3_db_readonly (catalog->db, "main") == 1)
     {
@@ -540,10 +593,45 @@ lk_catalog_open (const char *path, const char *root, GError **error)
     }
   if (!check_existing (catalog, catalog->root, error))
     return NULL;
-  /* an existing catalog in another journal mode (copied, restored) comes back to WAL */
+  /* a new catalog, or one in another journal mode (copied, restored), comes to WAL */
   if (!lk_catalog_exec (catalog, "PRAGMA journal_mode = WAL", error))
     return NULL;
   return g_steal_pointer (&catalog);
+}
+
+/* On read-only media, with changes still in the write-ahead log and no shared-memory file, SQLite
+ * can read the file only as "immutable", which ignores the log: read a copy of both instead, made
+ * in a private temporary folder (removed with the catalog). */
+static gboolean
+copy_with_log (LkCatalog *catalog, char **copy, GError **error)
+{
+  g_autofree char *dir = g_dir_make_tmp ("lookalike-catalog-XXXXXX", error);
+  static const char *const suffixes[] = { "", "-wal" };
+
+  if (!dir)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (catalog->path, suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (dir, "/catalog.db", suffixes[i], NULL);
+      g_autoptr (GFile) src = g_file_new_for_path (from);
+      g_autoptr (GFile) dst = g_file_new_for_path (to);
+      g_autoptr (GError) local = NULL;
+      if (!g_file_copy (src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &local))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "%s: cannot be read where it is (read-only, with changes in its "
+                       "log), and cannot be copied to read it (%s)",
+                       catalog->name, local->message);
+          g_autofree char *done = g_strconcat (dir, "/catalog.db", NULL);
+          g_unlink (done);
+          g_rmdir (dir);
+          return FALSE;
+        }
+    }
+  catalog->copy_dir = g_steal_pointer (&dir);
+  *copy = g_build_filename (catalog->copy_dir, "catalog.db", NULL);
+  return TRUE;
 }
 
 LkCatalog *
@@ -551,26 +639,21 @@ lk_catalog_open_read_only (const char *path, GError **error)
 {
   g_autoptr (LkCatalog) catalog = catalog_new (path);
   g_autoptr (GError) local = NULL;
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = NULL, *copy = NULL;
+  gboolean exists;
 
   catalog->read_only = TRUE;
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
-                   "%s: is a folder, not a catalog file", catalog->name);
-      return NULL;
-    }
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  if (!check_file (catalog, &exists, error))
+    return NULL;
+  if (!exists)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such catalog", catalog->name);
       return NULL;
     }
-  if (!check_length (catalog, error))
-    return NULL;
 
   uri = file_uri (path, "mode=ro");
   if (connect_db (catalog, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &local)
-      && check_existing (catalog, NULL, &local))
+      && check_length (catalog, &local) && check_existing (catalog, NULL, &local))
     return g_steal_pointer (&catalog);
   close_db (catalog);
   if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_READ_ONLY)
@@ -581,12 +664,20 @@ lk_catalog_open_read_only (const char *path, GError **error)
     }
 
   /* On read-only media, or in a folder we may not write, SQLite cannot make the shared-memory
-   * file that reading a WAL database takes: read the file as it stands, with no locks. */
+   * file that reading a WAL database takes: read the file as it stands, with no locks, when all
+   * of it is in the file; a copy of it and its log when not. */
   g_clear_error (&local);
   g_free (uri);
-  uri = file_uri (path, "immutable=1");
+  if (has_log (catalog))
+    {
+      if (!copy_with_log (catalog, &copy, error))
+        return NULL;
+      uri = file_uri (copy, "mode=ro");
+    }
+  else
+    uri = file_uri (path, "immutable=1");
   if (!connect_db (catalog, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, error)
-      || !check_existing (catalog, NULL, error))
+      || !check_length (catalog, error) || !check_existing (catalog, NULL, error))
     return NULL;
   return g_steal_pointer (&catalog);
 }
@@ -604,6 +695,17 @@ lk_catalog_close (LkCatalog *catalog)
     return;
   close_db (catalog);
   lk_catalog_unlock_writer (catalog);
+  if (catalog->copy_dir)
+    {
+      static const char *const files[] = { "catalog.db", "catalog.db-wal", "catalog.db-shm" };
+      for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+        {
+          g_autofree char *file = g_build_filename (catalog->copy_dir, files[i], NULL);
+          g_unlink (file);
+        }
+      g_rmdir (catalog->copy_dir);
+      g_free (catalog->copy_dir);
+    }
   g_free (catalog->path);
   g_free (catalog->name);
   g_free (catalog->root);

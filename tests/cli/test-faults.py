@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import unittest
 
 import lkcatalog
@@ -163,6 +164,16 @@ class Files(Base):
         # the next run finds it by name, says what it is, and does not open it either
         again = self.index(folder, db)
         self.assertEqual({f["path"]: f["reason"] for f in again["failed"]}, failed)
+
+    def test_icons_are_an_unsupported_format(self):
+        """A favicon was "not an image (unrecognised content)": it is one, of a kind not read."""
+        folder, db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "c.db")
+        export(folder, 1)
+        with open(os.path.join(folder, "favicon.ico"), "wb") as f:
+            f.write(b"\0\0\1\0\1\0\x10\x10\0\0\1\0\x20\0" + b"\0" * 64)
+        summary = self.index(folder, db)
+        self.assertEqual(summary["failed"], [{"path": "favicon.ico",
+                                              "reason": "unsupported image format (ICO)"}])
 
     def test_fifo_named_like_a_photo(self):
         folder, db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "c.db")
@@ -360,6 +371,83 @@ class Catalogs(Base):
         self.index(folder, clean)
         self.assert_all_close(self.vectors(os.path.join(out, "c.db")), self.vectors(clean))
 
+    def test_disk_full_while_the_catalog_is_made(self):
+        """A disk that filled while a new catalog was made left a damaged one in place for good
+        (its log was removed with the checkpoint into the file unfinished)."""
+        if not namespaces_work():
+            self.skipTest("no private mount namespace here (unshare -Urm): cannot fill a disk")
+        sizes = ["64k", "160k", "224k", "256k", "320k"]
+        disk, out = os.path.join(self.tmp, "disk"), os.path.join(self.tmp, "out")
+        os.makedirs(disk)
+        os.makedirs(out)
+        index = (f"'{lkcatalog.CLI}' index --weights '{self.weights}' --size 64 --json "
+                 f"'{self.folder}'")
+        script = f"mount -t tmpfs -o size=64k none {disk} || exit 99\n"
+        for size in sizes:
+            script += f"""
+                rm -f {disk}/*; mount -o remount,size={size} {disk}
+                {index} --index {disk}/c.db > /dev/null 2> {out}/{size}-first.err
+                echo $? > {out}/{size}-first.code
+                mount -o remount,size=20m {disk}
+                {index} --index {disk}/c.db > {out}/{size}-second.json 2> {out}/{size}-second.err
+                echo $? > {out}/{size}-second.code
+                cp {disk}/c.db {out}/{size}.db
+            """
+        done = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True,
+                              text=True)
+        if done.returncode == 99:
+            self.skipTest("cannot mount a tmpfs in a private namespace here")
+        clean = self.vectors(self.db)
+        for size in sizes:
+            def read(name):
+                with open(os.path.join(out, f"{size}-{name}")) as f:
+                    return f.read()
+            self.assertEqual(read("first.code").strip(), "1", (size, read("first.err")))
+            self.assertIn("disk full while", read("first.err"), size)
+            self.assertEqual(read("second.code").strip(), "0", (size, read("second.err")))
+            db = os.path.join(out, f"{size}.db")
+            self.assert_consistent(db, self.folder)
+            self.assert_all_close(self.vectors(db), clean)
+
+    def test_a_third_run_waits_for_the_second(self):
+        """The lock file is deleted by its holder at the end: a run that was waiting on it holds
+        a lock on a deleted file, and a third run made a new one and ran beside the second."""
+        folder = os.path.join(self.tmp, "big")
+        export(folder, 30)
+        db = os.path.join(self.tmp, "three.db")
+
+        def start(size):
+            return subprocess.Popen([lkcatalog.CLI, "index", "--index", db, "--weights",
+                                     self.weights, "--size", str(size), "--json", folder],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=dict(self.env, LOOKALIKE_FAULT_WRITE_DELAY_MS="10"))
+
+        first = start(64)
+        while self.committed(db) < 16:  # the first is indexing, holding the lock
+            time.sleep(0.01)
+        second = start(72)  # waits for the first
+        first_out, _ = first.communicate()
+        # arrives once the first has deleted its lock file, as the second takes the lock on it:
+        # whichever of the two goes first, the other must wait and then have nothing to do
+        third = start(72)
+        later = sorted(tuple(json.loads(p.communicate()[0])[k] for k in
+                             ("added", "updated", "unchanged")) for p in (second, third))
+        self.assertEqual(json.loads(first_out)["added"], 300)
+        self.assertEqual(later, [(0, 0, 300), (0, 300, 0)])
+        self.assert_consistent(db, folder)
+
+    def test_catalog_path_that_is_not_a_file(self):
+        """A FIFO at the catalog's path hung search, eval and index in open ()."""
+        fifo = os.path.join(self.tmp, "pipe.db")
+        os.mkfifo(fifo)
+        for args in (["search", "--index", fifo, self.outside], ["eval", "--index", fifo],
+                     ["index", "--index", fifo, "--weights", self.weights, self.folder]):
+            result = subprocess.run([lkcatalog.CLI, *args], capture_output=True, text=True,
+                                    env=self.env, timeout=60)
+            self.assertEqual(result.returncode, 1, args)
+            self.assertEqual(result.stderr.strip(),
+                             "lookalike-cli: pipe.db: not a regular file (a FIFO)")
+
     def test_read_only_catalog(self):
         """Another user's catalog, or one on read-only media, could not be searched."""
         shelf = os.path.join(self.tmp, "shelf")
@@ -385,6 +473,14 @@ class Catalogs(Base):
                 prefix = []
             check_read_only(self, db, prefix, "another user's catalog")
             self.assertEqual(sorted(os.listdir(shelf)), ["c.db"])  # not a byte written beside it
+            # one we may not even read says so, not "cannot be written"
+            os.chmod(db, 0o000 if os.geteuid() else 0o600)
+            for args in (["search", "--index", db, self.outside], ["eval", "--index", db]):
+                result = subprocess.run(prefix + [lkcatalog.CLI, *args], capture_output=True,
+                                        text=True, env=self.env)
+                self.assertEqual(result.returncode, 1)
+                self.assertEqual(result.stderr.strip(),
+                                 "lookalike-cli: c.db: cannot be read (Permission denied)")
         finally:
             lkcatalog.CLI = cli
             os.chmod(shelf, 0o755)
@@ -393,10 +489,23 @@ class Catalogs(Base):
         if not namespaces_work():
             return  # read-only media need a mount namespace; another user's catalog was checked
         os.chmod(db, 0o644)
+        # a second catalog whose last changes are still in its log, with no shared-memory file:
+        # read as "immutable" it would show the state before them
+        logged = os.path.join(shelf, "logged.db")
+        shutil.copy(self.db, logged)
+        subprocess.run([sys.executable, "-c", (
+            "import os, sqlite3, sys\n"
+            "c = sqlite3.connect (sys.argv[1])\n"
+            "c.execute ('PRAGMA wal_autocheckpoint = 0')\n"
+            "c.execute ('DELETE FROM items WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 5)')\n"
+            "c.commit ()\n"
+            "os._exit (0)  # no checkpoint: the deletion stays in the log\n"), logged], check=True)
+        os.unlink(logged + "-shm")
+        self.assertGreater(os.path.getsize(logged + "-wal"), 32)
         script = (f"mount --bind {shelf} {shelf} && mount -o remount,ro,bind {shelf} || exit 99\n"
                   f"exec '{sys.executable}' '{os.path.abspath(__file__)}' --read-only-media "
                   f"'{lkcatalog.CLI}' '{lkcatalog.DEMO}' '{lkcatalog.REF}' '{db}' "
-                  f"'{self.outside}' '{self.folder}'")
+                  f"'{self.outside}' '{self.folder}' '{logged}'")
         done = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True,
                               text=True, env=self.env)
         if done.returncode == 99:
@@ -460,8 +569,12 @@ if __name__ == "__main__":
 
         class ReadOnlyMedia(Base):
             def runTest(self):
-                db, self.outside, self.folder = sys.argv[4:7]
+                db, self.outside, self.folder, logged = sys.argv[4:8]
                 check_read_only(self, db, [], "read-only media")
+                # changes still in the log count: 20 images, 5 deleted
+                evaluated = run("eval", "--index", logged, "--json", env=self.env, check=0)
+                self.assertEqual(json.loads(evaluated.stdout)["items"], 15)
+                self.assertEqual(os.listdir(os.path.dirname(logged)).count("logged.db-shm"), 0)
 
         result = unittest.TextTestRunner(verbosity=2).run(ReadOnlyMedia())
         sys.exit(0 if result.wasSuccessful() else 1)

@@ -264,6 +264,9 @@ test_refuses_non_finite_weights (void)
     { sq, "features.0.weight", 100, NAN, "tensor features.0.weight holds NaN at [3, 2, 0, 1]" },
     { sq, "features.12.expand1x1.bias", 7, INFINITY, "an infinite value at [7]" },
     { r18, "layer2.1.bn1.running_var", 0, -INFINITY, "layer2.1.bn1.running_var" },
+    /* finite, but folding it makes NaN weights */
+    { r18, "layer2.1.bn1.running_var", 3, -1.0f,
+      "tensor layer2.1.bn1.running_var holds a negative variance at [3]" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -99,9 +99,9 @@ lk_application_command_line (GApplication *app, GApplicationCommandLine *command
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^aay", &args);
   if (backend_name && !lk_backend_from_string (backend_name, &backend))
     {
-      g_application_command_line_printerr (
-        command_line, _ ("lookalike: unknown backend “%s”: use cnn, conv-ae or mlp-ae\n"),
-        backend_name);
+      g_application_command_line_printerr (command_line,
+                                           _ ("lookalike: unknown backend “%s”: use one of %s\n"),
+                                           backend_name, lk_backend_list_names ());
       return 2;
     }
   if (args && args[0] && args[1] && args[2])
@@ -225,8 +225,13 @@ lk_application_class_init (LkApplicationClass *klass)
 static void
 lk_application_init (LkApplication *self)
 {
-  static const GOptionEntry options[] = {
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, NULL, N_ ("cnn, conv-ae or mlp-ae"), N_ ("NAME") },
+  /* "How similarity is measured: cnn, conv-ae, mlp-ae", kept for the options' lifetime */
+  static char *backend_help;
+  if (!backend_help)
+    backend_help =
+      g_strdup_printf ("%s: %s", _ ("How similarity is measured"), lk_backend_list_names ());
+  GOptionEntry options[] = {
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, NULL, backend_help, N_ ("NAME") },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, NULL, N_ ("Network weights (.safetensors)"),
       N_ ("FILE") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL,

@@ -35,13 +35,6 @@ enum
 
 static const char *const band_classes[] = { "green", "yellow", "red" };
 
-/* as the backend selector names them */
-static const char *const backend_names[] = {
-  N_ ("CNN features"),
-  N_ ("Conv autoencoder"),
-  N_ ("Compressed embeddings"),
-};
-
 static void
 update_page (LkWindow *self)
 {
@@ -77,12 +70,11 @@ update_page (LkWindow *self)
 
   if (g_str_equal (page, "unavailable"))
     {
-      static const char *const titles[] = {
-        N_ ("CNN features are not built for this catalog"),
-        N_ ("The conv autoencoder is not built for this catalog"),
-        N_ ("Compressed embeddings are not built for this catalog"),
-      };
-      const char *title = _ (titles[lk_session_get_backend (session)]);
+      const LkBackendInfo *info = lk_backend_get_info (lk_session_get_backend (session));
+      /* Translators: the backend's name as the selector shows it: "“Conv Autoencoder” is not
+       * built for this catalog" */
+      g_autofree char *title =
+        g_strdup_printf (_ ("“%s” is not built for this catalog"), _ (info->label));
       adw_status_page_set_title (self->unavailable_page, title);
       adw_status_page_set_description (self->unavailable_page,
                                        _ ("This way of measuring similarity learns from the "
@@ -252,7 +244,7 @@ search_cb (GObject *source, GAsyncResult *result, gpointer user_data)
      * as the backend selector shows it */
     g_autofree char *text =
       g_strdup_printf (_ ("%s · %s · %s"), matches, products,
-                       _ (backend_names[lk_session_get_backend (self->session)]));
+                       _ (lk_backend_get_info (lk_session_get_backend (self->session))->label));
     gtk_label_set_text (self->summary_label, text);
   }
   self->n_searches++;
@@ -647,6 +639,13 @@ lk_window_init (LkWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
   gtk_spin_button_set_value (self->results_spin, g_settings_get_int (self->settings, "results"));
+  /* the selector lists the engine's table of backends, in its order */
+  {
+    g_autoptr (GtkStringList) labels = gtk_string_list_new (NULL);
+    for (int i = 0; i < LK_N_BACKENDS; i++)
+      gtk_string_list_append (labels, _ (lk_backend_get_info ((LkBackend) i)->label));
+    gtk_drop_down_set_model (self->backend_dropdown, G_LIST_MODEL (labels));
+  }
   backend = g_settings_get_string (self->settings, "backend");
   lk_backend_from_string (backend, &b);
   gtk_drop_down_set_selected (self->backend_dropdown, (guint) b);

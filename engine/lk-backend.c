@@ -1,30 +1,60 @@
-/* lk-backend.c: backend names and model identities.
+/* lk-backend.c: the table of backends, and model identities.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "lookalike.h"
 
-static const char *const backend_names[LK_N_BACKENDS] = {
-  [LK_BACKEND_CNN] = "cnn",
-  [LK_BACKEND_CONV_AE] = "conv-ae",
-  [LK_BACKEND_MLP_AE] = "mlp-ae",
+/* marks a string for translation without translating it (xgettext reads N_) */
+#define N_(text) (text)
+
+static const LkBackendInfo backends[LK_N_BACKENDS] = {
+  [LK_BACKEND_CNN] = { LK_BACKEND_CNN, "cnn", N_ ("CNN Features"),
+                       N_ ("Features of an ImageNet-pretrained network: what a photo shows") },
+  [LK_BACKEND_CONV_AE] = { LK_BACKEND_CONV_AE, "conv-ae", N_ ("Conv Autoencoder"),
+                           N_ ("A convolutional autoencoder trained on the catalog’s own photos") },
+  [LK_BACKEND_MLP_AE] = { LK_BACKEND_MLP_AE, "mlp-ae", N_ ("Compressed Embeddings"),
+                          N_ ("CNN features compressed many times over, finding the same "
+                              "products") },
 };
+
+const LkBackendInfo *
+lk_backend_get_info (LkBackend backend)
+{
+  return (guint) backend < LK_N_BACKENDS ? &backends[backend] : NULL;
+}
+
+const char *
+lk_backend_list_names (void)
+{
+  static gsize once;
+  static char *names;
+
+  if (g_once_init_enter (&once))
+    {
+      GString *s = g_string_new (NULL);
+      for (guint i = 0; i < LK_N_BACKENDS; i++)
+        g_string_append_printf (s, "%s%s", i ? ", " : "", backends[i].name);
+      names = g_string_free (s, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  return names;
+}
 
 const char *
 lk_backend_to_string (LkBackend backend)
 {
-  return (guint) backend < LK_N_BACKENDS ? backend_names[backend] : NULL;
+  return (guint) backend < LK_N_BACKENDS ? backends[backend].name : NULL;
 }
 
 gboolean
 lk_backend_from_string (const char *name, LkBackend *backend)
 {
   for (guint i = 0; name && i < LK_N_BACKENDS; i++)
-    if (g_str_equal (name, backend_names[i]))
+    if (g_str_equal (name, backends[i].name))
       {
         if (backend)
-          *backend = (LkBackend) i;
+          *backend = backends[i].backend;
         return TRUE;
       }
   return FALSE;

@@ -246,6 +246,23 @@ typedef enum
 
 #define LK_N_BACKENDS 3
 
+/* The one list of backends: everything that names or lists them (the window's selector, the
+ * settings, the command line's help and messages) reads it here. */
+typedef struct
+{
+  LkBackend backend;
+  const char *name;        /* "cnn": how the command line and the settings spell it */
+  const char *label;       /* "CNN Features": the backend selector's entry */
+  const char *description; /* one sentence: what it measures */
+} LkBackendInfo;
+
+/* @backend's entry. The label and description are English and marked for translation: a user
+ * interface shows them through gettext (the engine itself translates nothing).
+ * Returns: (transfer none) */
+const LkBackendInfo *lk_backend_get_info (LkBackend backend);
+/* "cnn, conv-ae, mlp-ae": the names, for a message that lists them. Returns: (transfer none) */
+const char *lk_backend_list_names (void);
+
 const char *lk_backend_to_string (LkBackend backend);
 gboolean lk_backend_from_string (const char *name, LkBackend *backend);
 

@@ -112,7 +112,8 @@ lk_cli_parse_backend (const char *command, const char *name, LkBackend *backend)
     }
   if (lk_backend_from_string (name, backend))
     return TRUE;
-  lk_cli_fail (_ ("%s: unknown backend “%s”: use cnn, conv-ae or mlp-ae"), command, name);
+  lk_cli_fail (_ ("%s: unknown backend “%s”: use one of %s"), command, name,
+               lk_backend_list_names ());
   return FALSE;
 }
 

@@ -5,6 +5,9 @@
  */
 #include "lookalike.h"
 
+#include <json-glib/json-glib.h>
+#include <string.h>
+
 /* marks a string for translation without translating it (xgettext reads N_) */
 #define N_(text) (text)
 
@@ -60,17 +63,46 @@ lk_backend_from_string (const char *name, LkBackend *backend)
   return FALSE;
 }
 
+static const char *const vector_types[] = {
+  [LK_VECTOR_FLOAT32] = "float32",
+};
+
+const char *
+lk_vector_type_to_string (LkVectorType type)
+{
+  return (guint) type < G_N_ELEMENTS (vector_types) ? vector_types[type] : NULL;
+}
+
+gboolean
+lk_vector_type_from_string (const char *name, LkVectorType *type)
+{
+  for (guint i = 0; name && i < G_N_ELEMENTS (vector_types); i++)
+    if (g_str_equal (name, vector_types[i]))
+      {
+        if (type)
+          *type = (LkVectorType) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Identities                                                                                      */
+/* ---------------------------------------------------------------------------------------------- */
+
 LkModelIdentity *
 lk_model_identity_new (LkModel *model, int input_size, LkPreprocess preprocess)
 {
   LkModelIdentity *identity = g_new0 (LkModelIdentity, 1);
 
+  identity->backend = LK_BACKEND_CNN;
   identity->model = g_strdup (lk_model_get_name (model));
   identity->weights_sha256 = g_strdup (lk_model_get_weights_sha256 (model));
   identity->weights_path = g_strdup (lk_model_get_path (model));
   identity->input_size = input_size;
   identity->preprocess = preprocess;
   identity->dim = lk_model_get_dim (model);
+  identity->vector_type = LK_VECTOR_FLOAT32;
   return identity;
 }
 
@@ -89,9 +121,10 @@ lk_model_identity_copy (const LkModelIdentity *identity)
 gboolean
 lk_model_identity_equal (const LkModelIdentity *a, const LkModelIdentity *b)
 {
-  return g_strcmp0 (a->model, b->model) == 0
-         && g_strcmp0 (a->weights_sha256, b->weights_sha256) == 0 && a->input_size == b->input_size
-         && a->preprocess == b->preprocess && a->dim == b->dim;
+  g_autofree char *x = lk_model_identity_to_canonical (a);
+  g_autofree char *y = lk_model_identity_to_canonical (b);
+
+  return g_strcmp0 (x, y) == 0;
 }
 
 void
@@ -103,4 +136,135 @@ lk_model_identity_free (LkModelIdentity *identity)
   g_free (identity->weights_sha256);
   g_free (identity->weights_path);
   g_free (identity);
+}
+
+/* a JSON string: what identities hold needs no more than quotes and backslashes escaped, and
+ * control characters as \u escapes */
+static void
+append_json_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) (s ? s : ""); *p; p++)
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (out, "\\%c", *p);
+    else if (*p < 0x20)
+      g_string_append_printf (out, "\\u%04x", *p);
+    else
+      g_string_append_c (out, (char) *p);
+  g_string_append_c (out, '"');
+}
+
+char *
+lk_model_identity_to_canonical (const LkModelIdentity *identity)
+{
+  GString *out = g_string_new ("{\"backend\":");
+
+  /* keys in byte order */
+  append_json_string (out, lk_backend_to_string (identity->backend));
+  g_string_append_printf (out, ",\"dim\":%d,\"input_size\":%d,\"model\":", identity->dim,
+                          identity->input_size);
+  append_json_string (out, identity->model);
+  g_string_append (out, ",\"preprocess\":");
+  append_json_string (out, lk_preprocess_to_string (identity->preprocess));
+  g_string_append (out, ",\"vector_type\":");
+  append_json_string (out, lk_vector_type_to_string (identity->vector_type));
+  g_string_append (out, ",\"weights_sha256\":");
+  append_json_string (out, identity->weights_sha256);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+is_hex_digest (const char *s)
+{
+  if (!s || strlen (s) != 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+bad_identity (GError **error, const char *what)
+{
+  g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX, "%s", what);
+  return FALSE;
+}
+
+/* the member @key of @object as a string, or NULL when it is missing or not a string */
+static const char *
+get_string (JsonObject *object, const char *key)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (!node || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+get_int (JsonObject *object, const char *key, gint64 *value)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (!node || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *value = json_node_get_int (node);
+  return TRUE;
+}
+
+LkModelIdentity *
+lk_model_identity_from_canonical (const char *text, GError **error)
+{
+  static const char *const keys[] = { "backend",    "dim",         "input_size",    "model",
+                                      "preprocess", "vector_type", "weights_sha256" };
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (LkModelIdentity) identity = g_new0 (LkModelIdentity, 1);
+  g_autofree char *again = NULL;
+  JsonNode *root;
+  JsonObject *object;
+  const char *backend, *model, *preprocess, *vector_type, *sha;
+  gint64 dim, input_size;
+
+  if (!text || !json_parser_load_from_data (parser, text, -1, NULL)
+      || !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root))
+    return bad_identity (error, "the model identity is not a JSON object"), NULL;
+  object = json_node_get_object (root);
+  if (json_object_get_size (object) != G_N_ELEMENTS (keys))
+    return bad_identity (error, "the model identity has other keys"), NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (!json_object_has_member (object, keys[i]))
+      return bad_identity (error, "the model identity has other keys"), NULL;
+
+  backend = get_string (object, "backend");
+  model = get_string (object, "model");
+  preprocess = get_string (object, "preprocess");
+  vector_type = get_string (object, "vector_type");
+  sha = get_string (object, "weights_sha256");
+  if (!backend || !lk_backend_from_string (backend, &identity->backend))
+    return bad_identity (error, "the model identity names no backend"), NULL;
+  if (!model || !model[0] || strlen (model) > 64)
+    return bad_identity (error, "the model identity names no model"), NULL;
+  if (!is_hex_digest (sha))
+    return bad_identity (error, "the model identity's weights digest is not a SHA-256"), NULL;
+  if (!get_int (object, "dim", &dim) || dim < 1 || dim > LK_MAX_DIM)
+    return bad_identity (error, "the model identity's dimension is out of range"), NULL;
+  if (!get_int (object, "input_size", &input_size) || input_size < LK_MODEL_MIN_INPUT_SIZE
+      || input_size > LK_MODEL_MAX_INPUT_SIZE)
+    return bad_identity (error, "the model identity's input size is out of range"), NULL;
+  if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
+    return bad_identity (error, "the model identity's preprocessing is unknown"), NULL;
+  if (!vector_type || !lk_vector_type_from_string (vector_type, &identity->vector_type))
+    return bad_identity (error, "the model identity's vector type is unknown"), NULL;
+  identity->model = g_strdup (model);
+  identity->weights_sha256 = g_strdup (sha);
+  identity->dim = (int) dim;
+  identity->input_size = (int) input_size;
+
+  /* canonical means canonical: the same text back, or it was not written by us */
+  again = lk_model_identity_to_canonical (identity);
+  if (!g_str_equal (again, text))
+    return bad_identity (error, "the model identity is not in canonical form"), NULL;
+  return g_steal_pointer (&identity);
 }

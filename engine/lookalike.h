@@ -266,24 +266,50 @@ const char *lk_backend_list_names (void);
 const char *lk_backend_to_string (LkBackend backend);
 gboolean lk_backend_from_string (const char *name, LkBackend *backend);
 
-/* What made a backend's vectors: vectors made differently are never mixed. */
+/* The most components a vector may have (ResNet-152's has 2,048). */
+#define LK_MAX_DIM 65536
+
+/* How a backend's vectors are stored. */
+typedef enum
+{
+  LK_VECTOR_FLOAT32, /* "float32": little-endian IEEE floats */
+} LkVectorType;
+
+const char *lk_vector_type_to_string (LkVectorType type);
+gboolean lk_vector_type_from_string (const char *name, LkVectorType *type);
+
+/* What made a backend's vectors: vectors made differently are never mixed. Its canonical text
+ * (lk_model_identity_to_canonical) is what a catalog stores and compares. */
 typedef struct
 {
+  LkBackend backend;
   char *model;          /* "squeezenet1_1" */
-  char *weights_sha256; /* lower-case hex */
-  char
-    *weights_path; /* where the weights were when the catalog was indexed: a hint for searching */
+  char *weights_sha256; /* lower-case hex, of the model's file */
+  char *weights_path;   /* where that file was when the catalog was indexed: a hint, not part of
+                         * the identity */
   int input_size;
   LkPreprocess preprocess;
   int dim;
+  LkVectorType vector_type;
 } LkModelIdentity;
 
-/* The identity of @model used at @input_size with @preprocess.
+/* The identity of @model's CNN features at @input_size with @preprocess.
  * Returns: (transfer full) */
 LkModelIdentity *lk_model_identity_new (LkModel *model, int input_size, LkPreprocess preprocess);
 LkModelIdentity *lk_model_identity_copy (const LkModelIdentity *identity);
+/* Whether the two make the same vectors (their canonical texts are equal). */
 gboolean lk_model_identity_equal (const LkModelIdentity *a, const LkModelIdentity *b);
 void lk_model_identity_free (LkModelIdentity *identity);
+
+/* The identity as one line of JSON with its keys sorted and no blank space, the weights' path
+ * left out: {"backend":"cnn","dim":512,"input_size":224,"model":"resnet50",…}. Equal identities
+ * give equal texts, byte for byte. Returns: (transfer full) */
+char *lk_model_identity_to_canonical (const LkModelIdentity *identity);
+/* Reads a canonical text back (the path is not in it). Anything but an identity this version
+ * writes — a key missing, extra or of another type, a value out of range — is
+ * LK_ERROR_CORRUPT_INDEX with a message saying what, without a file name.
+ * Returns: (transfer full) (nullable) */
+LkModelIdentity *lk_model_identity_from_canonical (const char *text, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkModelIdentity, lk_model_identity_free)
 

@@ -13,10 +13,6 @@
 
 G_BEGIN_DECLS
 
-/* The most components a stored vector may have: ResNet-152 has 2,048, and nothing read from a
- * catalog is trusted to be sensible. */
-#define LK_CATALOG_MAX_DIM 65536
-
 struct _LkCatalog
 {
   /* owned */
@@ -28,6 +24,7 @@ struct _LkCatalog
   int lock_fd;     /* the writer's lock (lk_catalog_lock_writer), -1 when not held */
   char *lock_path; /* path + ".lock" while held */
   char *copy_dir;  /* a read-only catalog read from a copy (see copy_with_log), or NULL */
+  int schema;      /* the file's schema version: 1 only when read-only, else 2 */
 };
 
 /* Turns @rc (the connection's last error) into a GError that names the catalog file; @doing says

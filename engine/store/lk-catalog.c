@@ -3,16 +3,24 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Schema, version 1:
+ * Schema, version 2:
  *
  *   meta (key, value)            application = "lookalike-catalog", schema_version, root
  *   items (id, path UNIQUE, size, mtime_ns, sha256, width, height, error)
  *        path is relative to the root, as raw file-system bytes (a BLOB: names need not be UTF-8);
  *        error is NULL for an image that reads, else why it does not
- *   backends (name, model, weights_sha256, weights_path, input_size, preprocess, dim)
- *        the identity of each backend's vectors
+ *   backends (name, identity, identity_sha256, vector_type, dim, weights_path, calibration)
+ *        per backend what made its vectors: the canonical text of its identity
+ *        (lk_model_identity_to_canonical) and that text's SHA-256, the vectors' type and
+ *        dimension (also in the identity, kept as columns to check the two against each other),
+ *        where the model's file was (a hint), and a calibration of its scores (NULL until made)
  *   embeddings (backend, item_id, vector)
- *        one float32 vector (little-endian BLOB) per item and backend
+ *        one vector (little-endian BLOB) per item and backend
+ *
+ * Version 1 (the first release) stored the identity's fields as columns of backends
+ * (model, weights_sha256, weights_path, input_size, preprocess, dim). Opening one for writing
+ * migrates it in place, in one transaction that keeps every vector; opened read-only, it is read
+ * as it is.
  *
  * WAL journal with synchronous = NORMAL: every transaction is atomic, so a process killed at any
  * point leaves the last committed state and nothing half-written. Pages are 16 KiB so that a
@@ -40,7 +48,17 @@
 #include <unistd.h>
 
 #define APPLICATION    "lookalike-catalog"
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+#define BACKENDS_TABLE(name)         \
+  "CREATE TABLE " name " ("          \
+  "  name TEXT PRIMARY KEY,"         \
+  "  identity TEXT NOT NULL,"        \
+  "  identity_sha256 TEXT NOT NULL," \
+  "  vector_type TEXT NOT NULL,"     \
+  "  dim INTEGER NOT NULL,"          \
+  "  weights_path BLOB,"             \
+  "  calibration BLOB) WITHOUT ROWID;"
 
 static const char schema[] =
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
@@ -53,21 +71,13 @@ static const char schema[] =
   "  width INTEGER NOT NULL DEFAULT 0,"
   "  height INTEGER NOT NULL DEFAULT 0,"
   "  error TEXT);"
-  "CREATE INDEX items_sha256 ON items (sha256);"
-  "CREATE TABLE backends ("
-  "  name TEXT PRIMARY KEY,"
-  "  model TEXT NOT NULL,"
-  "  weights_sha256 TEXT NOT NULL,"
-  "  weights_path BLOB,"
-  "  input_size INTEGER NOT NULL,"
-  "  preprocess TEXT NOT NULL,"
-  "  dim INTEGER NOT NULL) WITHOUT ROWID;"
-  "CREATE TABLE embeddings ("
-  "  backend TEXT NOT NULL REFERENCES backends (name) ON DELETE CASCADE,"
-  "  item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,"
-  "  vector BLOB NOT NULL,"
-  "  PRIMARY KEY (backend, item_id));"
-  "CREATE INDEX embeddings_item ON embeddings (item_id);";
+  "CREATE INDEX items_sha256 ON items (sha256);" BACKENDS_TABLE (
+    "backends") "CREATE TABLE embeddings ("
+                "  backend TEXT NOT NULL REFERENCES backends (name) ON DELETE CASCADE,"
+                "  item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,"
+                "  vector BLOB NOT NULL,"
+                "  PRIMARY KEY (backend, item_id));"
+                "CREATE INDEX embeddings_item ON embeddings (item_id);";
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Errors                                                                                          */
@@ -381,11 +391,15 @@ check_existing (LkCatalog *catalog, const char *root, GError **error)
       return FALSE;
     }
   version = read_meta (catalog, "schema_version", &rc);
-  if (!version || g_ascii_strtoll (version, NULL, 10) != SCHEMA_VERSION)
+  if (version && g_str_equal (version, "1"))
+    catalog->schema = 1; /* the first release's: migrated once opened for writing */
+  else if (version && g_str_equal (version, G_STRINGIFY (SCHEMA_VERSION)))
+    catalog->schema = SCHEMA_VERSION;
+  else
     {
       g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
-                   "%s: index format %s, this version of Lookalike reads format %d", catalog->name,
-                   version ? version : "unknown", SCHEMA_VERSION);
+                   "%s: index format %s, this version of Lookalike reads formats 1 and %d",
+                   catalog->name, version ? version : "unknown", SCHEMA_VERSION);
       return FALSE;
     }
   stored_root = read_meta (catalog, "root", &rc);
@@ -560,6 +574,8 @@ create_file (LkCatalog *catalog, GError **error)
   return TRUE;
 }
 
+static gboolean migrate_from_v1 (LkCatalog *catalog, GError **error);
+
 LkCatalog *
 lk_catalog_open (const char *path, const char *root, GError **error)
 {
@@ -595,6 +611,8 @@ lk_catalog_open (const char *path, const char *root, GError **error)
     return NULL;
   /* a new catalog, or one in another journal mode (copied, restored), comes to WAL */
   if (!lk_catalog_exec (catalog, "PRAGMA journal_mode = WAL", error))
+    return NULL;
+  if (catalog->schema == 1 && !migrate_from_v1 (catalog, error))
     return NULL;
   return g_steal_pointer (&catalog);
 }
@@ -847,15 +865,79 @@ lk_catalog_rollback (LkCatalog *catalog)
 /* Identity                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
-static gboolean
-is_hex_digest (const char *s)
+/* A schema 1 row: the identity's fields as columns. */
+static LkModelIdentity *
+identity_from_v1 (LkCatalog *catalog, sqlite3_stmt *stmt, LkBackend backend, GError **error)
 {
-  if (!s || strlen (s) != 64)
-    return FALSE;
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
-      return FALSE;
-  return TRUE;
+  g_autoptr (LkModelIdentity) identity = g_new0 (LkModelIdentity, 1);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *text = NULL;
+  const char *preprocess = (const char *) sqlite3_column_text (stmt, 4);
+  sqlite3_int64 input_size = sqlite3_column_int64 (stmt, 3), dim = sqlite3_column_int64 (stmt, 5);
+
+  identity->backend = backend;
+  identity->vector_type = LK_VECTOR_FLOAT32;
+  identity->model = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  identity->weights_sha256 = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  identity->input_size = (int) CLAMP (input_size, G_MININT, G_MAXINT);
+  identity->dim = (int) CLAMP (dim, G_MININT, G_MAXINT);
+  if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's preprocessing is unknown",
+                          lk_backend_to_string (backend));
+      return NULL;
+    }
+  if (dim < 1 || dim > LK_MAX_DIM)
+    {
+      lk_catalog_corrupt (catalog, error,
+                          "the %s backend's vectors have %" G_GINT64_FORMAT " components",
+                          lk_backend_to_string (backend), (gint64) dim);
+      return NULL;
+    }
+  /* the same checks as every identity: through its canonical text */
+  text = lk_model_identity_to_canonical (identity);
+  g_clear_pointer (&identity, lk_model_identity_free);
+  if (!(identity = lk_model_identity_from_canonical (text, &local)))
+    {
+      lk_catalog_corrupt (catalog, error, "backend %s: %s", lk_backend_to_string (backend),
+                          local->message);
+      return NULL;
+    }
+  return g_steal_pointer (&identity);
+}
+
+/* A schema 2 row: the canonical text, checked against its digest and the columns beside it. */
+static LkModelIdentity *
+identity_from_v2 (LkCatalog *catalog, sqlite3_stmt *stmt, LkBackend backend, GError **error)
+{
+  const char *name = lk_backend_to_string (backend);
+  const char *text = (const char *) sqlite3_column_text (stmt, 0);
+  const char *digest = (const char *) sqlite3_column_text (stmt, 1);
+  const char *vector_type = (const char *) sqlite3_column_text (stmt, 2);
+  sqlite3_int64 dim = sqlite3_column_int64 (stmt, 3);
+  g_autofree char *actual =
+    text ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1) : NULL;
+  g_autoptr (LkModelIdentity) identity = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!text || g_strcmp0 (actual, digest) != 0)
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's identity does not match its digest",
+                          name);
+      return NULL;
+    }
+  if (!(identity = lk_model_identity_from_canonical (text, &local)))
+    {
+      lk_catalog_corrupt (catalog, error, "backend %s: %s", name, local->message);
+      return NULL;
+    }
+  if (identity->backend != backend || identity->dim != dim
+      || g_strcmp0 (vector_type, lk_vector_type_to_string (identity->vector_type)) != 0)
+    {
+      lk_catalog_corrupt (catalog, error, "the %s backend's identity disagrees with its row", name);
+      return NULL;
+    }
+  return g_steal_pointer (&identity);
 }
 
 LkModelIdentity *
@@ -863,20 +945,20 @@ lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = lk_catalog_prepare (
     catalog,
-    "SELECT model, weights_sha256, weights_path, input_size, preprocess, dim FROM backends "
-    "WHERE name = ?1",
+    catalog->schema == 1
+      ? "SELECT model, weights_sha256, NULL, input_size, preprocess, dim, weights_path "
+        "FROM backends WHERE name = ?1"
+      : "SELECT identity, identity_sha256, vector_type, dim, 0, 0, weights_path FROM backends "
+        "WHERE name = ?1",
     error);
-  g_autoptr (LkModelIdentity) identity = NULL;
-  const char *name = lk_backend_to_string (backend);
-  const char *preprocess;
+  LkModelIdentity *identity;
   const void *path;
   gsize path_len;
-  sqlite3_int64 input_size, dim;
   int rc;
 
   if (!stmt)
     return NULL;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     return NULL;
@@ -885,49 +967,130 @@ lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error)
       lk_catalog_db_error (catalog, rc, error, "reading the index");
       return NULL;
     }
-  identity = g_new0 (LkModelIdentity, 1);
-  identity->model = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  identity->weights_sha256 = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-  path = sqlite3_column_blob (stmt, 2);
-  path_len = (gsize) sqlite3_column_bytes (stmt, 2);
-  input_size = sqlite3_column_int64 (stmt, 3);
-  preprocess = (const char *) sqlite3_column_text (stmt, 4);
-  dim = sqlite3_column_int64 (stmt, 5);
-
-  /* every value as this version writes it, or the catalog is damaged */
-  if (!identity->model || !identity->model[0] || strlen (identity->model) > 64)
-    {
-      lk_catalog_corrupt (catalog, error, "the %s backend names no model", name);
-      return NULL;
-    }
-  if (!is_hex_digest (identity->weights_sha256))
-    {
-      lk_catalog_corrupt (catalog, error, "the %s backend's weights digest is not a SHA-256", name);
-      return NULL;
-    }
-  if (dim < 1 || dim > LK_CATALOG_MAX_DIM)
-    {
-      lk_catalog_corrupt (catalog, error,
-                          "the %s backend's vectors have %" G_GINT64_FORMAT " components", name,
-                          (gint64) dim);
-      return NULL;
-    }
-  if (input_size < LK_MODEL_MIN_INPUT_SIZE || input_size > LK_MODEL_MAX_INPUT_SIZE)
-    {
-      lk_catalog_corrupt (catalog, error, "the %s backend's input size is %" G_GINT64_FORMAT, name,
-                          (gint64) input_size);
-      return NULL;
-    }
-  if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
-    {
-      lk_catalog_corrupt (catalog, error, "the %s backend's preprocessing is unknown", name);
-      return NULL;
-    }
+  identity = catalog->schema == 1 ? identity_from_v1 (catalog, stmt, backend, error)
+                                  : identity_from_v2 (catalog, stmt, backend, error);
+  if (!identity)
+    return NULL;
+  path = sqlite3_column_blob (stmt, 6);
+  path_len = (gsize) sqlite3_column_bytes (stmt, 6);
   if (path && path_len > 0 && !memchr (path, '\0', path_len))
     identity->weights_path = g_strndup (path, path_len);
-  identity->input_size = (int) input_size;
-  identity->dim = (int) dim;
-  return g_steal_pointer (&identity);
+  return identity;
+}
+
+/* Writes @identity as @backend's row (schema 2), in the caller's transaction. */
+static gboolean
+put_identity (LkCatalog *catalog, LkBackend backend, const LkModelIdentity *identity,
+              gboolean keep_calibration, GError **error)
+{
+  g_autofree char *text = lk_model_identity_to_canonical (identity);
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+  g_autoptr (sqlite3_stmt) put = lk_catalog_prepare (
+    catalog,
+    keep_calibration
+      ? "INSERT INTO backends VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT (name) DO UPDATE "
+        "SET identity = ?2, identity_sha256 = ?3, vector_type = ?4, dim = ?5, weights_path = ?6"
+      : "INSERT INTO backends VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL) ON CONFLICT (name) DO UPDATE "
+        "SET identity = ?2, identity_sha256 = ?3, vector_type = ?4, dim = ?5, weights_path = ?6, "
+        "calibration = NULL",
+    error);
+  int rc;
+
+  if (!put)
+    return FALSE;
+  sqlite3_bind_text (put, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
+  sqlite3_bind_text (put, 2, text, -1, SQLITE_STATIC);
+  sqlite3_bind_text (put, 3, digest, -1, SQLITE_STATIC);
+  sqlite3_bind_text (put, 4, lk_vector_type_to_string (identity->vector_type), -1, SQLITE_STATIC);
+  sqlite3_bind_int (put, 5, identity->dim);
+  if (identity->weights_path)
+    sqlite3_bind_blob (put, 6, identity->weights_path, (int) strlen (identity->weights_path),
+                       SQLITE_STATIC);
+  if ((rc = sqlite3_step (put)) != SQLITE_DONE)
+    return lk_catalog_db_error (catalog, rc, error, "storing the model identity");
+  return TRUE;
+}
+
+/* Schema 1 to 2, in place and in one transaction: the backends' rows rewritten with their
+ * canonical identities, every item and vector kept as it is. Foreign keys are off meanwhile
+ * (the table is replaced, which would otherwise delete the vectors that refer to it). */
+static gboolean
+migrate_from_v1 (LkCatalog *catalog, GError **error)
+{
+  g_autoptr (GPtrArray) identities =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lk_model_identity_free);
+  g_autoptr (GArray) which = g_array_new (FALSE, FALSE, sizeof (LkBackend));
+  gboolean ok = FALSE;
+  int rc;
+
+  if (!lk_catalog_exec (catalog, "PRAGMA foreign_keys = OFF", error))
+    return FALSE;
+  if (!lk_catalog_begin (catalog, error))
+    goto out;
+  {
+    /* another process may have migrated it since it was opened */
+    g_autofree char *version = read_meta (catalog, "schema_version", &rc);
+    if (version && g_str_equal (version, G_STRINGIFY (SCHEMA_VERSION)))
+      {
+        catalog->schema = SCHEMA_VERSION;
+        ok = lk_catalog_commit (catalog, error);
+        goto out;
+      }
+  }
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      g_autoptr (GError) local = NULL;
+      LkModelIdentity *identity = lk_catalog_get_identity (catalog, (LkBackend) b, &local);
+      if (local)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          goto fail;
+        }
+      if (identity)
+        {
+          LkBackend backend = (LkBackend) b;
+          g_ptr_array_add (identities, identity);
+          g_array_append_val (which, backend);
+        }
+    }
+  catalog->schema = SCHEMA_VERSION;
+  if (!lk_catalog_exec (catalog, BACKENDS_TABLE ("backends_v2"), error))
+    goto fail;
+  {
+    /* the rows go into the new table under the name the queries use */
+    g_autoptr (sqlite3_stmt) rows = NULL;
+    if (!lk_catalog_exec (catalog,
+                          "DROP TABLE backends; ALTER TABLE backends_v2 RENAME TO backends", error))
+      goto fail;
+    for (guint i = 0; i < identities->len; i++)
+      if (!put_identity (catalog, g_array_index (which, LkBackend, i), identities->pdata[i], FALSE,
+                         error))
+        goto fail;
+    if (!(rows = lk_catalog_prepare (catalog, "PRAGMA foreign_key_check", error)))
+      goto fail;
+    if ((rc = sqlite3_step (rows)) != SQLITE_DONE)
+      {
+        if (rc == SQLITE_ROW)
+          lk_catalog_corrupt (catalog, error, "vectors of a backend it does not have");
+        else
+          lk_catalog_db_error (catalog, rc, error, "upgrading the index");
+        goto fail;
+      }
+  }
+  if (!put_meta (catalog, "schema_version", G_STRINGIFY (SCHEMA_VERSION), error))
+    goto fail;
+  ok = lk_catalog_commit (catalog, error);
+  goto out;
+
+fail:
+  lk_catalog_rollback (catalog);
+  catalog->schema = 1;
+out:
+  {
+    g_autoptr (GError) ignored = NULL;
+    lk_catalog_exec (catalog, "PRAGMA foreign_keys = ON", ok ? error : &ignored);
+  }
+  return ok;
 }
 
 gboolean
@@ -937,6 +1100,7 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
   g_autoptr (LkModelIdentity) stored = NULL;
   g_autoptr (GError) local = NULL;
   const char *name = lk_backend_to_string (backend);
+  gboolean same;
 
   *replaced = FALSE;
   stored = lk_catalog_get_identity (catalog, backend, &local);
@@ -945,13 +1109,13 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if (stored && lk_model_identity_equal (stored, identity)
-      && g_strcmp0 (stored->weights_path, identity->weights_path) == 0)
+  same = stored && lk_model_identity_equal (stored, identity);
+  if (same && g_strcmp0 (stored->weights_path, identity->weights_path) == 0)
     return TRUE;
 
   if (!lk_catalog_begin (catalog, error))
     return FALSE;
-  if (stored && !lk_model_identity_equal (stored, identity))
+  if (stored && !same)
     {
       g_autoptr (sqlite3_stmt) del =
         lk_catalog_prepare (catalog, "DELETE FROM embeddings WHERE backend = ?1", error);
@@ -966,32 +1130,9 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
         }
       *replaced = TRUE;
     }
-
-  {
-    g_autoptr (sqlite3_stmt) put = lk_catalog_prepare (
-      catalog,
-      "INSERT INTO backends VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
-      "model = ?2, weights_sha256 = ?3, weights_path = ?4, input_size = ?5, preprocess = ?6, "
-      "dim = ?7",
-      error);
-    int rc;
-    if (!put)
-      goto fail;
-    sqlite3_bind_text (put, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text (put, 2, identity->model, -1, SQLITE_STATIC);
-    sqlite3_bind_text (put, 3, identity->weights_sha256, -1, SQLITE_STATIC);
-    if (identity->weights_path)
-      sqlite3_bind_blob (put, 4, identity->weights_path, (int) strlen (identity->weights_path),
-                         SQLITE_STATIC);
-    sqlite3_bind_int (put, 5, identity->input_size);
-    sqlite3_bind_text (put, 6, lk_preprocess_to_string (identity->preprocess), -1, SQLITE_STATIC);
-    sqlite3_bind_int (put, 7, identity->dim);
-    if ((rc = sqlite3_step (put)) != SQLITE_DONE)
-      {
-        lk_catalog_db_error (catalog, rc, error, "storing the model identity");
-        goto fail;
-      }
-  }
+  /* a calibration belongs to the vectors it was made from */
+  if (!put_identity (catalog, backend, identity, same, error))
+    goto fail;
   return lk_catalog_commit (catalog, error);
 
 fail:

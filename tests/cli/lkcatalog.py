@@ -7,6 +7,7 @@ ran build-aux/install-deps has, and searched with the random-init SqueezeNet tha
 tests/tools/make-reference.py wrote to REFERENCE_DIR. The catalog file is inspected directly with
 Python's sqlite3. A test module calls setup (sys.argv) first: it exits 77 (skip) when PyTorch was
 missing for the reference."""
+import contextlib
 import json
 import os
 import shutil
@@ -41,8 +42,17 @@ def export(folder, per_class):
                    capture_output=True)
 
 
+@contextlib.contextmanager
+def connection(db):
+    """A connection that commits and is closed at the end of the with block, not whenever the
+    garbage collector gets to it: closing the last one removes the -wal file, which must not
+    happen while a test's folder is being removed."""
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        yield conn
+
+
 def rows(db, sql, *params):
-    with sqlite3.connect(db) as conn:
+    with connection(db) as conn:
         return conn.execute(sql, params).fetchall()
 
 

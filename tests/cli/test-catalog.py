@@ -10,18 +10,18 @@ ran build-aux/install-deps has, and searched with the random-init SqueezeNet tha
 tests/tools/make-reference.py wrote to REFERENCE_DIR (exit 77 when that says PyTorch was missing).
 The catalog file is inspected directly with Python's sqlite3.
 """
+import hashlib
 import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 import unittest
 
 import lkcatalog
-from lkcatalog import Base, export, rows, run
+from lkcatalog import Base, connection, export, rows, run
 
 
 class Index(Base):
@@ -155,7 +155,8 @@ class Index(Base):
         second = self.vectors(db)
         self.assertEqual(first.keys(), second.keys())
         self.assertTrue(all(first[p] != second[p] for p in first))
-        self.assertEqual(rows(db, "SELECT preprocess FROM backends"), [("stretch",)])
+        identity = json.loads(rows(db, "SELECT identity FROM backends")[0][0])
+        self.assertEqual(identity["preprocess"], "stretch")
         # a size given once sticks: the next plain run changes nothing
         plain = run("index", "--index", db, "--weights", self.weights, "--json", folder,
                     env=self.env, check=0)
@@ -255,7 +256,7 @@ class Broken(Base):
         with open(garbage, "wb") as f:
             f.write(os.urandom(40000))
         foreign = os.path.join(self.tmp, "foreign.db")
-        with sqlite3.connect(foreign) as conn:
+        with connection(foreign) as conn:
             conn.execute("CREATE TABLE t (x)")
         damaged = os.path.join(self.tmp, "damaged.db")
         with open(db, "rb") as src:
@@ -363,6 +364,70 @@ class Search(Base):
         result = run("search", "--index", self.db, "--weights", other, outside, env=self.env)
         self.assertEqual(result.returncode, 1)
         self.assertIn("other weights", result.stderr)
+
+
+class Migration(Base):
+    """tests/data/catalogs/catalog-v1.db, made by the first release (schema 1): read as it is,
+    migrated in place when opened for writing, every vector kept."""
+
+    def setUp(self):
+        super().setUp()
+        self.folder, self.db = os.path.join(self.tmp, "cat"), os.path.join(self.tmp, "v1.db")
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                                 "catalogs", "catalog-v1.db"), self.db)
+        # the same ten images, where this test can have them, and the catalog pointed there
+        export(self.folder, 1)
+        with open(os.path.join(self.folder, "Bag", "broken.png"), "w") as f:
+            f.write("not a png")
+        with connection(self.db) as conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'root'",
+                         (os.path.realpath(self.folder).encode(),))
+            for path, in conn.execute("SELECT path FROM items").fetchall():
+                st = os.stat(os.path.join(self.folder.encode(), bytes(path)))
+                conn.execute("UPDATE items SET size = ?, mtime_ns = ? WHERE path = ?",
+                             (st.st_size, st.st_mtime_ns, path))
+        self.before = self.vectors(self.db)
+        self.items_before = rows(self.db, "SELECT id, path, sha256, error FROM items ORDER BY id")
+
+    def test_read_as_it_is(self):
+        got = json.loads(run("eval", "--index", self.db, "--json", "-k", "3", env=self.env,
+                             check=0).stdout)
+        self.assertEqual((got["items"], got["labels"]), (10, 10))
+        probe = os.path.join(self.folder, "Bag", "00018.png")
+        found = json.loads(run("search", "--index", self.db, "--json", probe, env=self.env,
+                               check=0).stdout)
+        self.assertEqual(found["model"], "squeezenet1_1")
+        self.assertEqual(found["results"][0]["path"], os.path.realpath(probe))
+        # reading writes nothing: still the first release's format
+        self.assertEqual(rows(self.db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                         [(b"1",)])
+
+    def test_migrated_in_place_keeping_every_vector(self):
+        summary = self.index(self.folder, self.db)
+        self.assertEqual((summary["added"], summary["updated"], summary["unchanged"]), (0, 0, 11))
+        self.assertEqual(summary["failed"], [{"path": "Bag/broken.png",
+                                              "reason": "not an image (unrecognised content)"}])
+        self.assertEqual(rows(self.db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                         [(b"2",)])
+        self.assertEqual(self.vectors(self.db), self.before)  # byte for byte
+        self.assertEqual(rows(self.db, "SELECT id, path, sha256, error FROM items ORDER BY id"),
+                         self.items_before)
+        (name, identity, digest, vector_type, dim, weights_path, calibration), = rows(
+            self.db, "SELECT * FROM backends")
+        self.assertEqual(json.loads(identity), {
+            "backend": "cnn", "dim": 512, "input_size": 64, "model": "squeezenet1_1",
+            "preprocess": "center-crop", "vector_type": "float32",
+            "weights_sha256": "56187bc4186d18079e762cf06c84169d9536fcc7fa2841b34762b6aa366a6963"})
+        self.assertEqual(identity, json.dumps(json.loads(identity), sort_keys=True,
+                                              separators=(",", ":")))
+        self.assertEqual(digest, hashlib.sha256(identity.encode()).hexdigest())
+        self.assertEqual((name, vector_type, dim, calibration), ("cnn", "float32", 512, None))
+        self.assertEqual(rows(self.db, "PRAGMA foreign_key_check"), [])
+        self.assertEqual(rows(self.db, "PRAGMA integrity_check"), [("ok",)])
+        # and it goes on like any catalog: a new image is added to it
+        shutil.copy(os.path.join(self.folder, "Bag", "00018.png"),
+                    os.path.join(self.folder, "Bag", "copy.png"))
+        self.assertEqual(self.index(self.folder, self.db)["added"], 1)
 
 
 class Eval(Base):

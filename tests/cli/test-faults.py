@@ -13,10 +13,10 @@ namespace (unshare -Urm, a tmpfs or a read-only bind mount); where the system do
 those tests skip and say so.
 """
 import base64
+import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -25,7 +25,7 @@ import time
 import unittest
 
 import lkcatalog
-from lkcatalog import Base, export, rows, run
+from lkcatalog import Base, connection, export, rows, run
 
 
 def write_bmp(path, width, height, seed=0):
@@ -232,9 +232,25 @@ class Catalogs(Base):
     def crafted(self, name, *statements):
         path = os.path.join(self.tmp, name)
         shutil.copy(self.db, path)
-        with sqlite3.connect(path) as conn:
+        with connection(path) as conn:
             for sql in statements:
                 conn.execute(sql)
+        return path
+
+    def crafted_identity(self, name, resign=True, spaced=False, dim_column=None, **changes):
+        """A copy whose backend identity has @changes (re-signed unless told otherwise, written
+        with blank space when @spaced), its dim column set to match or to @dim_column."""
+        path = self.crafted(name)
+        with connection(path) as conn:
+            (stored,) = conn.execute("SELECT identity FROM backends").fetchone()
+            identity = dict(json.loads(stored), **changes)
+            text = json.dumps(identity, sort_keys=True,
+                              separators=(", ", ": ") if spaced else (",", ":"))
+            digest = hashlib.sha256(text.encode()).hexdigest() if resign else \
+                conn.execute("SELECT identity_sha256 FROM backends").fetchone()[0]
+            dim = dim_column if dim_column is not None else identity.get("dim")
+            conn.execute("UPDATE backends SET identity = ?, identity_sha256 = ?, dim = ?",
+                         (text, digest, dim))
         return path
 
     def assert_refused(self, db, says, commands=("search", "eval", "index")):
@@ -253,18 +269,21 @@ class Catalogs(Base):
     def test_crafted_values_are_refused(self):
         # a dimension of 1 with vectors to match: the query vector was sized from the catalog
         # (4 bytes) and the network wrote 2 KiB into it
-        one = self.crafted("dim1.db", "UPDATE backends SET dim = 1",
-                           "UPDATE embeddings SET vector = zeroblob (4)")
+        one = self.crafted_identity("dim1.db", dim=1)
+        with connection(one) as conn:
+            conn.execute("UPDATE embeddings SET vector = zeroblob (4)")
         self.assert_refused(one, "vectors of dimension 1 where squeezenet1_1 makes 512",
                             commands=("search",))
         # 2^30: dim × sizeof (float) overflowed an int
-        self.assert_refused(self.crafted("dim30.db", "UPDATE backends SET dim = 1073741824"),
-                            "vectors have 1073741824 components")
+        self.assert_refused(self.crafted_identity("dim30.db", dim=1 << 30),
+                            "the model identity's dimension is out of range")
+        self.assert_refused(self.crafted_identity("column.db", dim_column=256),
+                            "the cnn backend's identity disagrees with its row")
         for name, path in [("dotdot.db", b"../../../../etc/passwd"), ("absolute.db", b"/etc/passwd"),
                            ("inner.db", b"Bag/../../x.png"), ("empty.db", b"Bag//x.png"),
                            ("nul.db", b"Bag/x.png\0/../../y")]:
             db = self.crafted(name)
-            with sqlite3.connect(db) as conn:
+            with connection(db) as conn:
                 conn.execute("UPDATE items SET path = ? WHERE id = (SELECT min (id) FROM items)",
                              (path,))
             self.assert_refused(db, "leads out of its folder")
@@ -274,24 +293,30 @@ class Catalogs(Base):
                             "an image path that is not raw bytes")
         nan = struct.pack("<f", float("nan")) * 512
         db = self.crafted("nan.db")
-        with sqlite3.connect(db) as conn:
+        with connection(db) as conn:
             conn.execute("UPDATE embeddings SET vector = ? WHERE item_id = "
                          "(SELECT min (item_id) FROM embeddings)", (nan,))
         self.assert_refused(db, "NaN or an infinite value", commands=("search", "eval"))
         self.assert_refused(self.crafted("short.db", "UPDATE embeddings SET vector = zeroblob (12)"
                                          " WHERE item_id = 3"), "vector of 12 bytes, expected 2048")
-        self.assert_refused(self.crafted("zoom.db", "UPDATE backends SET preprocess = 'zoom'"),
-                            "preprocessing is unknown")
-        self.assert_refused(self.crafted("size.db", "UPDATE backends SET input_size = 100000"),
-                            "input size is 100000")
-        self.assert_refused(self.crafted("sha.db", "UPDATE backends SET weights_sha256 = 'abc'"),
-                            "not a SHA-256")
+        self.assert_refused(self.crafted_identity("zoom.db", preprocess="zoom"),
+                            "the model identity's preprocessing is unknown")
+        self.assert_refused(self.crafted_identity("size.db", input_size=100000),
+                            "the model identity's input size is out of range")
+        self.assert_refused(self.crafted_identity("sha.db", weights_sha256="abc"),
+                            "the model identity's weights digest is not a SHA-256")
+        self.assert_refused(self.crafted_identity("extra.db", extra=1),
+                            "the model identity has other keys")
+        self.assert_refused(self.crafted_identity("unsigned.db", resign=False, model="resnet18"),
+                            "the cnn backend's identity does not match its digest")
+        self.assert_refused(self.crafted_identity("spaced.db", spaced=True),
+                            "the model identity is not in canonical form")
 
     def test_damaged_vector_pages(self):
         """index said nothing (exit 0) about a catalog that search called damaged."""
         db = os.path.join(self.tmp, "damaged.db")
         shutil.copy(self.db, db)
-        with sqlite3.connect(db) as conn:
+        with connection(db) as conn:
             page_size = conn.execute("PRAGMA page_size").fetchone()[0]
             leaves = [p for (p,) in conn.execute(
                 "SELECT pageno FROM dbstat WHERE name = 'embeddings' AND pagetype = 'leaf'")]

@@ -10,8 +10,10 @@
  *          ours on whatever it accepts);
  *   even   the rest is a program of edits to a valid catalog made at start-up: each edit sets one
  *          column of one row (of items, backends, embeddings or meta) to an integer, a real, a
- *          text, a blob or NULL taken from the input, or inserts or deletes a row. This reaches
- *          the checks on values far more often than flipping bytes of the file does.
+ *          text, a blob or NULL taken from the input, or inserts or deletes a row (and with the
+ *          second bit set, the backends' identity digests are made to match their edited texts,
+ *          so that the identities' own parser sees them). This reaches the checks on values far
+ *          more often than flipping bytes of the file does.
  *
  * Then the catalog is opened read-only and every reader runs: the backends' identities, the items,
  * the vectors, a search index with queries, evaluation; and it is opened for writing and its
@@ -137,7 +139,8 @@ static const struct
   { "items", "rowid", { "id", "path", "size", "mtime_ns", "sha256", "width", "height", "error" } },
   { "backends",
     "name",
-    { "name", "model", "weights_sha256", "weights_path", "input_size", "preprocess", "dim" } },
+    { "name", "identity", "identity_sha256", "vector_type", "dim", "weights_path",
+      "calibration" } },
   { "embeddings", "rowid", { "backend", "item_id", "vector" } },
   { "meta", "key", { "key", "value" } },
 };
@@ -199,8 +202,33 @@ bind_value (sqlite3_stmt *stmt, int at, Input *in)
     }
 }
 
+/* Makes each backend's identity digest match its (edited) text again, so that the identity's own
+ * parser and checks see what the edits did to it. */
 static void
-edit (Input *in)
+resign_identities (sqlite3 *db)
+{
+  sqlite3_stmt *rows = NULL, *put = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT name, identity FROM backends", -1, &rows, NULL) == SQLITE_OK
+      && sqlite3_prepare_v2 (db, "UPDATE backends SET identity_sha256 = ?2 WHERE name = ?1", -1,
+                             &put, NULL)
+           == SQLITE_OK)
+    while (sqlite3_step (rows) == SQLITE_ROW)
+      {
+        const char *text = (const char *) sqlite3_column_text (rows, 1);
+        g_autofree char *digest =
+          text ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1) : NULL;
+        sqlite3_reset (put);
+        sqlite3_bind_value (put, 1, sqlite3_column_value (rows, 0));
+        sqlite3_bind_text (put, 2, digest, -1, SQLITE_TRANSIENT);
+        sqlite3_step (put);
+      }
+  sqlite3_finalize (rows);
+  sqlite3_finalize (put);
+}
+
+static void
+edit (Input *in, gboolean resign)
 {
   sqlite3 *db = NULL;
 
@@ -254,6 +282,8 @@ edit (Input *in)
         }
       sqlite3_finalize (stmt);
     }
+  if (resign)
+    resign_identities (db);
   sqlite3_close (db);
 }
 
@@ -393,7 +423,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   else
     {
       write_file (g_bytes_get_data (valid, NULL), g_bytes_get_size (valid));
-      edit (&in);
+      edit (&in, (data[0] & 2) != 0);
     }
   read_catalog ();
   return 0;

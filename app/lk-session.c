@@ -141,11 +141,13 @@ struct _LkSession
   guint reporting;         /* the generation whose reports count, under progress_lock */
   guint progress_idle;     /* the idle that will apply it, under progress_lock */
 
-  /* searching; the model and embedding state are shared with workers under model_lock */
+  /* searching; the model, the embedder made of it for the catalog's vectors and its state are
+   * shared with workers under model_lock */
   LkSearchIndex *index[LK_N_BACKENDS];
   GMutex model_lock;
   LkModel *model;
-  LkModelState *embed_state;
+  LkEmbedder *embedder;
+  LkEmbedderState *embed_state;
 };
 
 G_DEFINE_FINAL_TYPE (LkSession, lk_session, G_TYPE_OBJECT)
@@ -231,7 +233,8 @@ lk_session_finalize (GObject *object)
   g_free (self->progress_text);
   g_mutex_clear (&self->progress_lock);
   g_mutex_lock (&self->model_lock);
-  g_clear_pointer (&self->embed_state, lk_model_state_free);
+  g_clear_pointer (&self->embed_state, lk_embedder_state_free);
+  g_clear_pointer (&self->embedder, lk_embedder_unref);
   g_clear_pointer (&self->model, lk_model_unref);
   g_mutex_unlock (&self->model_lock);
   g_mutex_clear (&self->model_lock);
@@ -446,6 +449,7 @@ typedef struct
 {
   OpenJob *job;
   LkCatalog *catalog;
+  LkEmbedder *embedder;
   LkIndexParams params;
   GCancellable *cancellable;
   GError *error;
@@ -463,9 +467,8 @@ index_thread (gpointer data)
 
   if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
     g_debug ("could not lower the indexing thread's priority: %s", g_strerror (errno));
-  run->ok =
-    lk_catalog_index (run->catalog, LK_BACKEND_CNN, run->job->model, &run->params, progress_cb,
-                      run->job, &run->job->summary, run->cancellable, &run->error);
+  run->ok = lk_catalog_index (run->catalog, run->embedder, &run->params, progress_cb, run->job,
+                              &run->job->summary, run->cancellable, &run->error);
   return NULL;
 }
 
@@ -513,7 +516,8 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_autoptr (GError) error = NULL;
   g_autoptr (LkCatalog) catalog = NULL;
   g_autoptr (LkModelIdentity) stored = NULL;
-  IndexRun run = { job, NULL, lk_index_default_params (), cancellable, NULL, FALSE };
+  g_autoptr (LkEmbedder) embedder = NULL;
+  IndexRun run = { job, NULL, NULL, lk_index_default_params (), cancellable, NULL, FALSE };
 
   if (!job->model)
     {
@@ -576,12 +580,15 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     }
   g_clear_pointer (&stored, lk_model_identity_free);
   stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL);
-  if (stored)
+  embedder = lk_embedder_new_cnn (job->model, stored ? stored->input_size : 224,
+                                  stored ? stored->preprocess : LK_PREPROCESS_DEFAULT, &error);
+  if (!embedder)
     {
-      run.params.input_size = stored->input_size;
-      run.params.preprocess = stored->preprocess;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
   run.catalog = catalog;
+  run.embedder = embedder;
   g_thread_join (g_thread_new ("lk-indexer", index_thread, &run));
   if (!run.ok)
     {
@@ -622,7 +629,8 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_mutex_lock (&self->model_lock);
   if (self->model != job->model)
     {
-      g_clear_pointer (&self->embed_state, lk_model_state_free);
+      g_clear_pointer (&self->embed_state, lk_embedder_state_free);
+      g_clear_pointer (&self->embedder, lk_embedder_unref);
       g_clear_pointer (&self->model, lk_model_unref);
       self->model = lk_model_ref (job->model);
     }
@@ -798,40 +806,19 @@ search_job_free (SearchJob *job)
   g_free (job);
 }
 
-/* The raw feature vector of the query picture, made as the index's vectors were. */
-static float *
-embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError **error)
+/* The embedder that makes @identity's vectors, made of the session's model: kept while the catalog's
+ * vectors stay the same. Called under model_lock. */
+static LkEmbedder *
+embedder_for (LkSession *self, const LkModelIdentity *identity, GError **error)
 {
-  g_autoptr (LkImage) image = NULL;
-  g_autofree float *input = NULL;
-  g_autofree float *vector = NULL;
-  gboolean ok;
-
-  if (query->texture)
-    {
-      /* refused from its size, before its pixels are downloaded */
-      if (!(image = lk_image_new_from_texture (query->texture, query->name, error)))
-        return NULL;
-    }
-  else
-    {
-      /* a dropped or pasted picture decodes as a file does: the decoder refuses one over its
-       * pixel limit from the header, before allocating anything */
-      LkDecodeParams decode = lk_decode_default_params ();
-      lk_decode_params_set_target (&decode, identity->preprocess, identity->input_size);
-      if (query->bytes)
-        image = lk_image_decode_bytes (query->bytes, query->name, &decode, error);
-      else
-        image = lk_image_decode_file (query->path, &decode, error);
-      if (!image)
-        return NULL;
-    }
-
-  g_mutex_lock (&self->model_lock);
+  if (self->embedder
+      && lk_model_identity_equal (lk_embedder_get_identity (self->embedder), identity))
+    return self->embedder;
+  g_clear_pointer (&self->embed_state, lk_embedder_state_free);
+  g_clear_pointer (&self->embedder, lk_embedder_unref);
   if (!self->model
       || g_strcmp0 (lk_model_get_weights_sha256 (self->model), identity->weights_sha256) != 0)
     {
-      g_mutex_unlock (&self->model_lock);
       g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
                    _ ("The catalog was indexed with other network weights; search again when "
                       "indexing is done"));
@@ -839,28 +826,45 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError 
     }
   if (lk_model_get_dim (self->model) != identity->dim)
     {
-      g_mutex_unlock (&self->model_lock);
       g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
                    _ ("The catalog is damaged: vectors of dimension %d where %s makes %d"),
                    identity->dim, lk_model_get_name (self->model), lk_model_get_dim (self->model));
       return NULL;
     }
-  if (self->embed_state
-      && lk_model_state_get_input_size (self->embed_state) != identity->input_size)
-    g_clear_pointer (&self->embed_state, lk_model_state_free);
-  if (!self->embed_state)
-    {
-      LkStateParams params = { .max_batch = 1, .input_size = identity->input_size };
-      self->embed_state = lk_model_state_new (self->model, &params, error);
-    }
-  input = g_new (float, 3 * identity->input_size * identity->input_size);
-  vector = g_new (float, identity->dim);
-  ok =
-    self->embed_state
-    && lk_model_state_prepare_input (self->embed_state, image, identity->preprocess, input, error)
-    && lk_model_state_forward (self->embed_state, input, 1, vector, NULL, error);
-  g_mutex_unlock (&self->model_lock);
-  return ok ? g_steal_pointer (&vector) : NULL;
+  self->embedder =
+    lk_embedder_new_cnn (self->model, identity->input_size, identity->preprocess, error);
+  return self->embedder;
+}
+
+/* The raw vector of the query picture, made as the index's vectors were. */
+static float *
+embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->model_lock);
+  LkEmbedder *embedder = embedder_for (self, identity, error);
+  g_autoptr (LkImage) image = NULL;
+  g_autofree float *vector = NULL;
+
+  if (!embedder)
+    return NULL;
+  if (query->texture)
+    image = lk_image_new_from_texture (query->texture, query->name, error); /* refused from its
+                                                                              * size first */
+  else if (query->bytes)
+    /* a dropped or pasted picture decodes as a file does: the decoder refuses one over its pixel
+     * limit from the header, before allocating anything */
+    image = lk_image_decode_bytes (query->bytes, query->name,
+                                   lk_embedder_get_decode_params (embedder), error);
+  else
+    image = lk_image_decode_file (query->path, lk_embedder_get_decode_params (embedder), error);
+  if (!image)
+    return NULL;
+  if (!self->embed_state && !(self->embed_state = lk_embedder_state_new (embedder, 0, 1, error)))
+    return NULL;
+  vector = g_new (float, lk_embedder_get_dim (embedder));
+  if (!lk_embedder_embed_image (self->embed_state, image, vector, error))
+    return NULL;
+  return g_steal_pointer (&vector);
 }
 
 static void

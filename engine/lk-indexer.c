@@ -8,7 +8,7 @@
  *   plan      scan the folder, compare with the catalog: new, changed and not-yet-embedded images
  *             become jobs; catalog items no longer on disk are candidates for removal (or for a
  *             rename, if a new file turns out to have the same content)
- *   prepare   the model state's worker threads, one image each: read the file (lk-file.h: never
+ *   prepare   the embedder state's worker threads, one image each: read the file (lk-file.h: never
  *             mapped, never blocking), hash it, decode it at the least size the preprocessing
  *             needs, resample and normalise into the batch
  *   forward   the batch through the network on the same threads
@@ -22,9 +22,9 @@
  */
 #define G_LOG_DOMAIN "lk-indexer"
 
+#include "lk-embedder.h"
 #include "lk-file.h"
 #include "lk-scan.h"
-#include "models/lk-model-private.h"
 #include "store/lk-catalog-private.h"
 
 #include <errno.h>
@@ -73,15 +73,12 @@ typedef struct
 {
   LkCatalog *catalog;
   LkBackend backend;
-  LkModelState *state;
-  LkPreprocess preprocess;
+  LkEmbedderState *state;
   LkDecodeParams decode;
   int dim;
-  gsize plane; /* floats of one input image */
 
   /* prepare phase */
-  Job *batch_jobs;
-  float *inputs; /* (batch, 3, S, S) */
+  Job *batch_jobs; /* the images of the batch in flight, each prepared into its own slot */
   GMutex rename_lock;
   GHashTable *vanished_by_hash; /* sha256 (32 bytes) → GQueue of vanished items with vectors */
 
@@ -215,9 +212,8 @@ prepare_task (void *ctx, int index, int thread)
     }
   job->width = image->width;
   job->height = image->height;
-  /* write into this job's own slot; the forward pass closes the gaps */
-  if (!lk_model_state_prepare_input (run->state, image, run->preprocess,
-                                     run->inputs + (gsize) index * run->plane, &error))
+  /* into this job's own slot; the forward pass closes the gaps */
+  if (!lk_embedder_state_prepare (run->state, index, image, &error))
     {
       job->error = reason_of (error, path);
       return;
@@ -387,8 +383,6 @@ lk_index_default_params (void)
   return (LkIndexParams){
     .n_threads = 0,
     .batch = 16,
-    .input_size = 224,
-    .preprocess = LK_PREPROCESS_DEFAULT,
     .decode = lk_decode_default_params (),
   };
 }
@@ -524,9 +518,9 @@ digest_equal (gconstpointer a, gconstpointer b)
 }
 
 gboolean
-lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
-                  const LkIndexParams *params_in, LkIndexProgressFunc progress, gpointer user_data,
-                  LkIndexSummary **summary_out, GCancellable *cancellable, GError **error)
+lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexParams *params_in,
+                  LkIndexProgressFunc progress, gpointer user_data, LkIndexSummary **summary_out,
+                  GCancellable *cancellable, GError **error)
 {
   LkIndexParams params = params_in ? *params_in : lk_index_default_params ();
   g_autoptr (LkModelIdentity) identity = NULL;
@@ -536,21 +530,17 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
   g_autoptr (GHashTable) present = NULL;
   g_autoptr (GPtrArray) vanished = NULL;
   g_autoptr (LkIndexSummary) summary = g_new0 (LkIndexSummary, 1);
-  g_autoptr (LkModelState) state = NULL;
+  g_autoptr (LkEmbedderState) state = NULL;
   gint64 start = g_get_monotonic_time ();
+  LkBackend backend = lk_embedder_get_backend (embedder);
   Run run = { .catalog = catalog, .backend = backend };
 
   if (params.batch < 1)
     params.batch = 1;
-  identity = lk_model_identity_new (model, params.input_size, params.preprocess);
+  identity = lk_model_identity_copy (lk_embedder_get_identity (embedder));
 
-  /* the state first: it checks the input size and batch before anything is written */
-  LkStateParams sp = {
-    .n_threads = params.n_threads,
-    .max_batch = params.batch,
-    .input_size = params.input_size,
-  };
-  if (!(state = lk_model_state_new (model, &sp, error)))
+  /* the state first: it checks the batch before anything is written */
+  if (!(state = lk_embedder_state_new (embedder, params.n_threads, params.batch, error)))
     return FALSE;
 
   /* one process at a time; the caller's lock stays theirs, one taken here ends with this run */
@@ -628,21 +618,12 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
       }
   }
 
-  /* pipeline */
+  /* pipeline: the caller's limits, the embedder's size hints */
   run.state = state;
-  run.preprocess = params.preprocess;
   run.decode = params.decode;
-  lk_decode_params_set_target (&run.decode, params.preprocess, params.input_size);
-  run.dim = lk_model_get_dim (model);
-  run.plane = (gsize) 3 * params.input_size * params.input_size;
-  run.inputs = g_try_malloc (sizeof (float) * run.plane * params.batch);
-  if (!run.inputs)
-    {
-      g_hash_table_unref (run.vanished_by_hash);
-      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "not enough memory for a batch of %d images",
-                   params.batch);
-      return FALSE;
-    }
+  run.decode.min_short_side = lk_embedder_get_decode_params (embedder)->min_short_side;
+  run.decode.min_long_side = lk_embedder_get_decode_params (embedder)->min_long_side;
+  run.dim = lk_embedder_get_dim (embedder);
   g_mutex_init (&run.rename_lock);
   g_mutex_init (&run.lock);
   g_cond_init (&run.room);
@@ -670,23 +651,20 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
         break;
 
       run.batch_jobs = &g_array_index (jobs, Job, first);
-      lk_model_state_run_tasks (state, n, prepare_task, &run);
+      lk_embedder_state_run_tasks (state, n, prepare_task, &run);
 
       /* the images that decoded run as one batch: close the gaps the others left */
       for (int i = 0; i < n; i++)
         if (run.batch_jobs[i].slot >= 0)
           {
-            if (rows != i)
-              memmove (run.inputs + (gsize) rows * run.plane, run.inputs + (gsize) i * run.plane,
-                       sizeof (float) * run.plane);
+            lk_embedder_state_move_slot (state, rows, i);
             run.batch_jobs[i].slot = rows++;
           }
       batch = g_new0 (Batch, 1);
       batch->jobs = run.batch_jobs;
       batch->n = n;
       batch->vectors = g_new (float, (gsize) MAX (rows, 1) * run.dim);
-      if (rows > 0
-          && !lk_model_state_forward (state, run.inputs, rows, batch->vectors, NULL, &local))
+      if (rows > 0 && !lk_embedder_state_embed (state, rows, batch->vectors, NULL, &local))
         {
           g_free (batch->vectors);
           g_free (batch);
@@ -727,7 +705,6 @@ lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
   g_cond_clear (&run.room);
   g_mutex_clear (&run.lock);
   g_mutex_clear (&run.rename_lock);
-  g_free (run.inputs);
 
   /* what vanished for good (was not renamed) goes, in one transaction */
   if (!local)

@@ -314,6 +314,77 @@ LkModelIdentity *lk_model_identity_from_canonical (const char *text, GError **er
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkModelIdentity, lk_model_identity_free)
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Embedders                                                                                       */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A backend made concrete: what turns a photo (or another backend's vector) into this backend's
+ * vector. Read-only and shared between threads, like an LkModel; each thread that embeds uses an
+ * LkEmbedderState. Reference counted. Indexing, searching and the command line take one and never
+ * need to know which backend it is. */
+typedef struct _LkEmbedder LkEmbedder;
+
+typedef enum
+{
+  LK_EMBEDDER_TAKES_IMAGES,  /* photos, decoded */
+  LK_EMBEDDER_TAKES_VECTORS, /* another backend's vectors (compressed embeddings take CNN ones) */
+} LkEmbedderInput;
+
+/* The CNN backend: @model's pooled features of photos brought to @input_size with @preprocess.
+ * Returns: (transfer full) (nullable) */
+LkEmbedder *
+lk_embedder_new_cnn (LkModel *model, int input_size, LkPreprocess preprocess, GError **error);
+
+/* The embedder that makes the vectors @identity describes, to embed photos the way a catalog's
+ * were: for CNN features, the weights at @weights, else where they were when indexing
+ * (@identity's path), else the installed ones, refused unless they are the very weights that
+ * made the vectors (LK_ERROR_BAD_WEIGHTS: "c.db was indexed with other weights (…)"). @catalog_name
+ * names the catalog in that message.
+ * Returns: (transfer full) (nullable) */
+LkEmbedder *lk_embedder_new_for_identity (const LkModelIdentity *identity, const char *weights,
+                                          const char *catalog_name, GError **error);
+
+LkEmbedder *lk_embedder_ref (LkEmbedder *embedder);
+void lk_embedder_unref (LkEmbedder *embedder);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkEmbedder, lk_embedder_unref)
+
+LkBackend lk_embedder_get_backend (LkEmbedder *embedder);
+LkEmbedderInput lk_embedder_get_input (LkEmbedder *embedder);
+int lk_embedder_get_dim (LkEmbedder *embedder);
+LkVectorType lk_embedder_get_vector_type (LkEmbedder *embedder);
+/* What makes its vectors (a catalog keeps vectors of one identity per backend). */
+const LkModelIdentity *lk_embedder_get_identity (LkEmbedder *embedder);
+/* The decoder's limits, with the size hints that let a big JPEG decode no larger than this
+ * embedder needs: decode the photos it embeds with these. */
+const LkDecodeParams *lk_embedder_get_decode_params (LkEmbedder *embedder);
+
+/* One thread's scratch memory, worker threads and batch of input slots for an embedder. */
+typedef struct _LkEmbedderState LkEmbedderState;
+
+/* @n_threads worker threads (0 = every core), batches of up to @max_batch photos.
+ * Returns: (transfer full) (nullable) */
+LkEmbedderState *
+lk_embedder_state_new (LkEmbedder *embedder, int n_threads, int max_batch, GError **error);
+void lk_embedder_state_free (LkEmbedderState *state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkEmbedderState, lk_embedder_state_free)
+
+int lk_embedder_state_get_max_batch (LkEmbedderState *state);
+/* Prepares @image (decoded with lk_embedder_get_decode_params) into input slot @slot: resampled
+ * and normalised as the embedder's network expects. Different slots may be prepared from different
+ * threads at once. */
+gboolean
+lk_embedder_state_prepare (LkEmbedderState *state, int slot, const LkImage *image, GError **error);
+/* Moves what slot @from holds to slot @to (to close the gap a photo that failed left). */
+void lk_embedder_state_move_slot (LkEmbedderState *state, int to, int from);
+/* Embeds slots 0..@n-1: out (n, dim). Cancellation is checked as the network runs. */
+gboolean lk_embedder_state_embed (LkEmbedderState *state, int n, float *out,
+                                  GCancellable *cancellable, GError **error);
+/* One photo: prepared into slot 0 and embedded, out (dim). */
+gboolean
+lk_embedder_embed_image (LkEmbedderState *state, const LkImage *image, float *out, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Catalogs                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
@@ -379,11 +450,9 @@ typedef void (*LkIndexProgressFunc) (const LkIndexProgress *progress, gpointer u
 
 typedef struct
 {
-  int n_threads;           /* worker threads; 0 = every core */
-  int batch;               /* images per forward pass and per committed transaction (16) */
-  int input_size;          /* network input side (224) */
-  LkPreprocess preprocess; /* (LK_PREPROCESS_DEFAULT) */
-  LkDecodeParams decode;   /* limits (the size hints are set from input_size and preprocess) */
+  int n_threads;         /* worker threads; 0 = every core */
+  int batch;             /* images per forward pass and per committed transaction (16) */
+  LkDecodeParams decode; /* limits (the size hints are the embedder's) */
 } LkIndexParams;
 
 LkIndexParams lk_index_default_params (void);
@@ -423,19 +492,18 @@ char *lk_index_summary_to_string (const LkIndexSummary *summary, guint max_failu
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkIndexSummary, lk_index_summary_free)
 
-/* Brings @backend's vectors of @catalog up to date with its folder, embedding with @model: new and
+/* Brings the vectors of @embedder's backend in @catalog up to date with its folder: new and
  * changed images are embedded, deleted ones removed, renamed ones keep their vector, the rest is
- * left untouched; a different model identity replaces all of the backend's vectors. Work is
+ * left untouched; a different identity than the embedder's replaces all of the backend's vectors. Work is
  * committed a batch at a time, so cancelling (checked between batches) or killing the process
  * loses at most the batch in flight, and the next run continues from there. One process at a
  * time indexes a catalog: another one waits (progress says LK_INDEX_WAITING) until it is done.
  * A catalog whose stored vectors cannot all be read back is LK_ERROR_CORRUPT_INDEX, as searching
  * it would be.
  * @summary: (out) (optional) (transfer full) */
-gboolean
-lk_catalog_index (LkCatalog *catalog, LkBackend backend, LkModel *model,
-                  const LkIndexParams *params, LkIndexProgressFunc progress, gpointer user_data,
-                  LkIndexSummary **summary, GCancellable *cancellable, GError **error);
+gboolean lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexParams *params,
+                           LkIndexProgressFunc progress, gpointer user_data,
+                           LkIndexSummary **summary, GCancellable *cancellable, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Similarity                                                                                      */
@@ -500,8 +568,9 @@ lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, c
                       gsize nq, gsize k, const gssize *excludes, LkMatch *out, gsize *found);
 
 /* A catalog's vectors for one backend, loaded for searching: one contiguous (n, dim) float32
- * matrix of unit-length rows, ordered by path (so that equal scores rank by path), centred on
- * the catalog's mean vector first, with the paths and file details beside it. */
+ * matrix of unit-length rows, ordered by path (so that equal scores rank by path), put through the
+ * backend's post-transform first (CNN features are centred on the catalog's mean), with the paths
+ * and file details beside it. */
 typedef struct _LkSearchIndex LkSearchIndex;
 
 /* Returns: (transfer full) (nullable); LK_ERROR_FAILED when @backend has no vectors yet. The
@@ -524,8 +593,8 @@ const char *lk_search_index_get_label (LkSearchIndex *index, gsize row);
 gssize lk_search_index_find (LkSearchIndex *index, const char *path);
 /* Whether the file of @row was deleted or changed since it was indexed. */
 gboolean lk_search_index_is_missing (LkSearchIndex *index, gsize row);
-/* Ranks the catalog against a raw feature vector (as the backend's model made it): centred and
- * normalised like the catalog, then exact cosine top-k. Returns the number of matches. Queries on
+/* Ranks the catalog against a raw vector (as the backend's embedder made it): transformed and
+ * normalised like the catalog's rows, then exact cosine top-k. Returns the number of matches. Queries on
  * one index from several threads are safe (they take turns). */
 gsize lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssize exclude,
                              LkMatch *out);

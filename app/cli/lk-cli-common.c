@@ -171,32 +171,3 @@ lk_cli_remember_catalog (const char *path)
   if (g_mkdir_with_parents (dir, 0755) == 0)
     g_file_set_contents (file, content, -1, NULL);
 }
-
-LkModel *
-lk_cli_load_model_for (const LkModelIdentity *identity, const char *given, const char *catalog_name,
-                       GError **error)
-{
-  g_autofree char *path = NULL;
-  g_autoptr (LkModel) model = NULL;
-
-  if (given)
-    path = g_strdup (given);
-  else if (identity->weights_path && g_file_test (identity->weights_path, G_FILE_TEST_IS_REGULAR))
-    path = g_strdup (identity->weights_path);
-  else if (!(path = lk_cli_resolve_weights (NULL, error)))
-    return NULL;
-
-  if (!(model = lk_model_new_from_file (path, error)))
-    return NULL;
-  if (g_strcmp0 (lk_model_get_weights_sha256 (model), identity->weights_sha256) != 0)
-    {
-      g_autofree char *shown = g_filename_display_basename (path);
-      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
-                   _ ("%s was indexed with other weights (%s, sha256 %.12s…) than %s (%s, sha256 "
-                      "%.12s…): pass --weights with the file it was indexed with"),
-                   catalog_name, identity->model, identity->weights_sha256, shown,
-                   lk_model_get_name (model), lk_model_get_weights_sha256 (model));
-      return NULL;
-    }
-  return g_steal_pointer (&model);
-}

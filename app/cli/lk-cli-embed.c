@@ -26,15 +26,14 @@
 typedef struct
 {
   const char *path;
-  float *input; /* (3, S, S): this image's slot in the batch */
+  int slot; /* its input slot in the batch */
   GError *error;
 } Item;
 
 typedef struct
 {
-  LkModelState *state;
-  LkPreprocess mode;
-  LkDecodeParams decode;
+  LkEmbedder *embedder;
+  LkEmbedderState *state;
   GMutex lock;
   GCond done;
   int pending;
@@ -45,10 +44,11 @@ prepare_worker (gpointer data, gpointer user_data)
 {
   Item *item = data;
   Batch *batch = user_data;
-  g_autoptr (LkImage) image = lk_image_decode_file (item->path, &batch->decode, &item->error);
+  g_autoptr (LkImage) image = lk_image_decode_file (
+    item->path, lk_embedder_get_decode_params (batch->embedder), &item->error);
 
   if (image)
-    lk_model_state_prepare_input (batch->state, image, batch->mode, item->input, &item->error);
+    lk_embedder_state_prepare (batch->state, item->slot, image, &item->error);
 
   g_mutex_lock (&batch->lock);
   if (--batch->pending == 0)
@@ -57,14 +57,14 @@ prepare_worker (gpointer data, gpointer user_data)
 }
 
 static void
-print_vector (GString *line, const char *path, LkModel *model, const float *vector)
+print_vector (GString *line, const char *path, LkEmbedder *embedder, const float *vector)
 {
-  int dim = lk_model_get_dim (model);
+  int dim = lk_embedder_get_dim (embedder);
 
   g_string_append_c (line, '{');
   lk_cli_json_path (line, "path", path);
   g_string_append (line, ", \"model\": ");
-  lk_cli_json_string (line, lk_model_get_name (model));
+  lk_cli_json_string (line, lk_embedder_get_identity (embedder)->model);
   g_string_append_printf (line, ", \"dim\": %d, \"vector\": [", dim);
   for (int i = 0; i < dim; i++)
     {
@@ -139,18 +139,18 @@ lk_cli_embed (int argc, char **argv)
   if (!model)
     return lk_cli_fail ("%s", error->message);
 
-  LkStateParams params = { .n_threads = threads, .max_batch = max_batch, .input_size = size };
-  g_autoptr (LkModelState) state = lk_model_state_new (model, &params, &error);
+  g_autoptr (LkEmbedder) embedder = lk_embedder_new_cnn (model, size, mode, &error);
+  if (!embedder)
+    return lk_cli_fail ("%s", error->message);
+  g_autoptr (LkEmbedderState) state = lk_embedder_state_new (embedder, threads, max_batch, &error);
   if (!state)
     return lk_cli_fail ("%s", error->message);
 
   int n_images = (int) g_strv_length (images);
-  int dim = lk_model_get_dim (model);
-  gsize plane = (gsize) 3 * size * size;
-  g_autofree float *inputs = g_new (float, (gsize) max_batch *plane);
+  int dim = lk_embedder_get_dim (embedder);
   g_autofree float *outputs = g_new (float, (gsize) max_batch *dim);
   g_autofree Item *items = g_new0 (Item, max_batch);
-  Batch batch = { .state = state, .mode = mode, .decode = lk_decode_default_params () };
+  Batch batch = { .embedder = embedder, .state = state };
   g_autoptr (GString) line = g_string_new (NULL);
   GThreadPool *workers;
 
@@ -166,7 +166,7 @@ lk_cli_embed (int argc, char **argv)
       batch.pending = n;
       for (int i = 0; i < n; i++)
         {
-          items[i] = (Item){ images[start + i], inputs + (gsize) i * plane, NULL };
+          items[i] = (Item){ images[start + i], i, NULL };
           g_thread_pool_push (workers, &items[i], NULL);
         }
       g_mutex_lock (&batch.lock);
@@ -176,9 +176,9 @@ lk_cli_embed (int argc, char **argv)
 
       /* the images that decoded run as one batch: close the gaps the others left */
       for (int i = 0; i < n; i++)
-        if (!items[i].error && ok++ != i)
-          memmove (inputs + (gsize) (ok - 1) * plane, items[i].input, sizeof (float) * plane);
-      if (ok > 0 && !lk_model_state_forward (state, inputs, ok, outputs, NULL, &error))
+        if (!items[i].error)
+          lk_embedder_state_move_slot (state, ok++, i);
+      if (ok > 0 && !lk_embedder_state_embed (state, ok, outputs, NULL, &error))
         {
           status = lk_cli_fail ("%s", error->message);
           break;
@@ -194,7 +194,7 @@ lk_cli_embed (int argc, char **argv)
               status = LK_CLI_FAILED;
             }
           else
-            print_vector (line, items[i].path, model, outputs + (gsize) j++ * dim);
+            print_vector (line, items[i].path, embedder, outputs + (gsize) j++ * dim);
         }
       fwrite (line->str, 1, line->len, stdout);
       fflush (stdout);

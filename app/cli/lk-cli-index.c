@@ -129,7 +129,7 @@ catch_signals (GCancellable *cancellable)
 }
 
 static void
-print_json (LkCatalog *catalog, LkBackend backend, LkModel *model, const LkIndexSummary *summary)
+print_json (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexSummary *summary)
 {
   g_autoptr (GString) out = g_string_new ("{");
 
@@ -137,9 +137,9 @@ print_json (LkCatalog *catalog, LkBackend backend, LkModel *model, const LkIndex
   g_string_append (out, ", ");
   lk_cli_json_path (out, "root", lk_catalog_get_root (catalog));
   g_string_append (out, ", \"backend\": ");
-  lk_cli_json_string (out, lk_backend_to_string (backend));
+  lk_cli_json_string (out, lk_backend_to_string (lk_embedder_get_backend (embedder)));
   g_string_append (out, ", \"model\": ");
-  lk_cli_json_string (out, lk_model_get_name (model));
+  lk_cli_json_string (out, lk_embedder_get_identity (embedder)->model);
   g_string_append_printf (out,
                           ", \"added\": %u, \"updated\": %u, \"removed\": %u, \"renamed\": %u, "
                           "\"unchanged\": %u, \"failed\": [",
@@ -188,6 +188,7 @@ lk_cli_index (int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new (_ ("FOLDER — index a product folder"));
   g_autoptr (GError) error = NULL;
   LkBackend backend;
+  LkPreprocess mode = LK_PREPROCESS_DEFAULT;
   LkIndexParams params = lk_index_default_params ();
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -207,7 +208,7 @@ lk_cli_index (int argc, char **argv)
     }
   if (!lk_cli_parse_backend ("index", backend_name, &backend))
     return LK_CLI_USAGE;
-  if (preprocess && !lk_preprocess_from_string (preprocess, &params.preprocess))
+  if (preprocess && !lk_preprocess_from_string (preprocess, &mode))
     {
       lk_cli_fail (_ ("index: unknown preprocessing “%s”: use fit, center-crop or stretch"),
                    preprocess);
@@ -249,15 +250,21 @@ lk_cli_index (int argc, char **argv)
   g_autoptr (LkModel) model = lk_model_new_from_file (weights_path, &error);
   if (!model)
     return lk_cli_fail ("%s", error->message);
-  params.input_size = size ? size : previous ? previous->input_size : 224;
   if (!preprocess && previous)
-    params.preprocess = previous->preprocess;
+    mode = previous->preprocess;
+  g_autoptr (LkEmbedder) embedder = lk_embedder_new_cnn (model,
+                                                         size       ? size
+                                                         : previous ? previous->input_size
+                                                                    : 224,
+                                                         mode, &error);
+  if (!embedder)
+    return lk_cli_fail ("%s", error->message);
   params.n_threads = threads;
   params.batch = batch;
 
   g_autoptr (LkIndexSummary) summary = NULL;
-  gboolean ok = lk_catalog_index (catalog, backend, model, &params, progress_cb, &progress,
-                                  &summary, cancellable, &error);
+  gboolean ok = lk_catalog_index (catalog, embedder, &params, progress_cb, &progress, &summary,
+                                  cancellable, &error);
   if (progress.drew)
     fputc ('\n', stderr);
   lk_cli_remember_catalog (path);
@@ -270,7 +277,7 @@ lk_cli_index (int argc, char **argv)
     }
 
   if (json)
-    print_json (catalog, backend, model, summary);
+    print_json (catalog, embedder, summary);
   else
     {
       g_autofree char *line = lk_index_summary_to_string (summary, 10);

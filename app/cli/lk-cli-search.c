@@ -23,32 +23,17 @@ static float *
 embed_query (const char *path, const LkModelIdentity *identity, const char *weights,
              const char *catalog_name, GError **error)
 {
-  g_autoptr (LkModel) model = lk_cli_load_model_for (identity, weights, catalog_name, error);
-  g_autoptr (LkModelState) state = NULL;
+  g_autoptr (LkEmbedder) embedder =
+    lk_embedder_new_for_identity (identity, weights, catalog_name, error);
+  g_autoptr (LkEmbedderState) state = NULL;
   g_autoptr (LkImage) image = NULL;
-  g_autofree float *input = NULL;
   g_autofree float *vector = NULL;
-  LkStateParams params = { .max_batch = 1, .input_size = identity->input_size };
-  LkDecodeParams decode = lk_decode_default_params ();
 
-  if (!model || !(state = lk_model_state_new (model, &params, error)))
+  if (!embedder || !(state = lk_embedder_state_new (embedder, 0, 1, error))
+      || !(image = lk_image_decode_file (path, lk_embedder_get_decode_params (embedder), error)))
     return NULL;
-  if (lk_model_get_dim (model) != identity->dim)
-    {
-      /* the weights' digest matched, so the stored dimension is what is wrong */
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
-                   _ ("%s: damaged index (vectors of dimension %d where %s makes %d)"),
-                   catalog_name, identity->dim, lk_model_get_name (model),
-                   lk_model_get_dim (model));
-      return NULL;
-    }
-  lk_decode_params_set_target (&decode, identity->preprocess, identity->input_size);
-  if (!(image = lk_image_decode_file (path, &decode, error)))
-    return NULL;
-  input = g_new (float, 3 * identity->input_size * identity->input_size);
-  vector = g_new (float, identity->dim);
-  if (!lk_model_state_prepare_input (state, image, identity->preprocess, input, error)
-      || !lk_model_state_forward (state, input, 1, vector, NULL, error))
+  vector = g_new (float, lk_embedder_get_dim (embedder));
+  if (!lk_embedder_embed_image (state, image, vector, error))
     return NULL;
   return g_steal_pointer (&vector);
 }

@@ -53,9 +53,4 @@ lk_cli_load_index (const char *given, LkBackend backend, char **path, GError **e
 /* Remembers @path as the catalog that search and eval use by default. */
 void lk_cli_remember_catalog (const char *path);
 
-/* Weights for a catalog's backend: @given, else where they were when it was indexed, else the
- * defaults. Loaded and checked against the identity the vectors were made with. */
-LkModel *lk_cli_load_model_for (const LkModelIdentity *identity, const char *given,
-                                const char *catalog_name, GError **error);
-
 G_END_DECLS

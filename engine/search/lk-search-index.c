@@ -3,18 +3,13 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * CNN features come out of a ReLU: every component is non-negative, so every pair of photos has
- * a high cosine, and what tells products apart is how they differ from the typical photo. Rows
- * and queries are therefore centred on the catalog's mean vector before they are normalised: on
- * the 1,617 product photos (ImageNet SqueezeNet) leave-one-out precision@10 goes from 0.6688 to
- * 0.6700 and mAP@10 from 0.6192 to 0.6212, and the percentages spread over the scale instead of
- * crowding above 70 % (the five best matches of a shoe: 79–85 % raw, 61–71 % centred). A mean
- * estimated from a handful of images would mostly subtract those images from themselves (two
- * images would come out opposite, cosine -1), so it is shrunk towards zero by
- * n / (n + MEAN_PRIOR).
+ * Rows and queries go through the backend's post-transform (lk-embedder.h: for CNN features,
+ * centring on the catalog's mean, see lk-embedder-cnn.c) and are then normalised, so that ranking
+ * is a plain cosine top-k.
  */
 #define G_LOG_DOMAIN "lk-search"
 
+#include "lk-embedder.h"
 #include "lookalike.h"
 #include "store/lk-catalog-private.h"
 
@@ -23,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEAN_PRIOR 16.0
-
 struct _LkSearchIndex
 {
   gint ref_count;
@@ -32,29 +25,30 @@ struct _LkSearchIndex
   char *root;
   gsize n;
   int dim;
-  float *matrix;       /* (n, dim) centred, unit rows */
-  float *mean;         /* (dim) what was subtracted */
-  char **rel;          /* (n) paths relative to the root */
-  char **paths;        /* (n) absolute */
-  char **labels;       /* (n) name of each row's folder */
-  gint64 *sizes;       /* (n) when indexed */
-  gint64 *mtimes;      /* (n) when indexed, ns */
-  GHashTable *by_path; /* relative path → row + 1 */
-  LkRanker *ranker;    /* serves one query at a time: */
+  float *matrix;                /* (n, dim) post-transformed, unit rows */
+  const LkEmbedderClass *klass; /* whose post-transform */
+  float *post;                  /* its parameters (the CNN's mean), or NULL for none */
+  char **rel;                   /* (n) paths relative to the root */
+  char **paths;                 /* (n) absolute */
+  char **labels;                /* (n) name of each row's folder */
+  gint64 *sizes;                /* (n) when indexed */
+  gint64 *mtimes;               /* (n) when indexed, ns */
+  GHashTable *by_path;          /* relative path → row + 1 */
+  LkRanker *ranker;             /* serves one query at a time: */
   GMutex ranker_lock;
 };
 
-/* Subtracts @mean and scales to unit length, in place. */
+/* The backend's post-transform, then unit length, in place. */
 static void
-centre_and_normalise (float *v, const float *mean, int dim)
+transform_and_normalise (LkSearchIndex *index, float *v)
 {
+  int dim = index->dim;
   double sum = 0.0;
 
+  if (index->post)
+    index->klass->post_apply (index->post, v, dim);
   for (int j = 0; j < dim; j++)
-    {
-      v[j] -= mean[j];
-      sum += (double) v[j] * v[j];
-    }
+    sum += (double) v[j] * v[j];
   if (sum > 0.0)
     {
       float scale = (float) (1.0 / sqrt (sum));
@@ -68,7 +62,6 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
 {
   g_autoptr (LkCatalogVectors) vectors = lk_catalog_load_vectors (catalog, backend, error);
   g_autoptr (LkSearchIndex) index = NULL;
-  g_autofree double *sum = NULL;
 
   if (!vectors)
     return NULL;
@@ -84,16 +77,15 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
   index->sizes = g_steal_pointer (&vectors->sizes);
   index->mtimes = g_steal_pointer (&vectors->mtimes_ns);
 
-  /* the mean, shrunk for small catalogs, then every row centred and normalised */
-  sum = g_new0 (double, index->dim);
-  index->mean = g_new0 (float, index->dim);
+  /* the post-transform fitted on every row, then every row transformed and normalised */
+  index->klass = lk_embedder_class_for (backend);
+  if (index->klass->post_fit)
+    {
+      index->post = g_new0 (float, index->klass->post_floats (index->dim));
+      index->klass->post_fit (index->post, index->matrix, index->n, index->dim);
+    }
   for (gsize i = 0; i < index->n; i++)
-    for (int j = 0; j < index->dim; j++)
-      sum[j] += index->matrix[i * index->dim + j];
-  for (int j = 0; j < index->dim && index->n > 0; j++)
-    index->mean[j] = (float) (sum[j] / ((double) index->n + MEAN_PRIOR));
-  for (gsize i = 0; i < index->n; i++)
-    centre_and_normalise (index->matrix + i * index->dim, index->mean, index->dim);
+    transform_and_normalise (index, index->matrix + i * index->dim);
 
   index->paths = g_new0 (char *, index->n + 1);
   index->labels = g_new0 (char *, index->n + 1);
@@ -133,7 +125,7 @@ lk_search_index_unref (LkSearchIndex *index)
     }
   g_free (index->root);
   g_free (index->matrix);
-  g_free (index->mean);
+  g_free (index->post);
   g_strfreev (index->rel);
   g_strfreev (index->paths);
   g_strfreev (index->labels);
@@ -231,7 +223,7 @@ lk_search_index_query (LkSearchIndex *index, const float *vector, gsize k, gssiz
 {
   g_autofree float *q = g_memdup2 (vector, sizeof (float) * index->dim);
 
-  centre_and_normalise (q, index->mean, index->dim);
+  transform_and_normalise (index, q);
   return rank (index, q, k, exclude, out);
 }
 

@@ -22,13 +22,11 @@ evaluate_mode (LkModel *model, const char *dir, const char *db, LkPreprocess mod
                gsize k, GError **error)
 {
   g_autoptr (LkCatalog) catalog = lk_catalog_open (db, dir, error);
+  g_autoptr (LkEmbedder) embedder = NULL;
   g_autoptr (LkSearchIndex) index = NULL;
-  LkIndexParams params = lk_index_default_params ();
 
-  params.preprocess = mode;
-  params.input_size = size;
-  if (!catalog
-      || !lk_catalog_index (catalog, LK_BACKEND_CNN, model, &params, NULL, NULL, NULL, NULL, error)
+  if (!catalog || !(embedder = lk_embedder_new_cnn (model, size, mode, error))
+      || !lk_catalog_index (catalog, embedder, NULL, NULL, NULL, NULL, NULL, error)
       || !(index = lk_catalog_load (catalog, LK_BACKEND_CNN, error)))
     return NULL;
   return lk_search_index_evaluate (index, k);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Worker threads                                                                                  */
@@ -192,3 +193,90 @@ void nn_fold_batchnorm (float *weight,      /* (OC, fan_in) */
                         const float *mean,  /* (OC) */
                         const float *var,   /* (OC) */
                         int OC, int fan_in, float eps);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Training: forward and backward pairs (nn-train.c)                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Backward kernels accumulate (+=) into their gradients; zeroing them is the caller's. A NULL input
+ * gradient is not computed. The same inputs and thread count give bit-identical results. */
+
+/* Scratch floats of nn_conv2d_train_forward and nn_conv2d_backward for this shape. */
+size_t nn_conv2d_train_scratch_floats (int B, int C, int H, int W, int OC, int K, int stride,
+                                       int pad, int n_threads);
+
+/* out = conv (inp) + bias, im2col + sgemm on the weights as they are (no cached transform). */
+void nn_conv2d_train_forward (float *out,          /* (OC, B, Ho, Wo) */
+                              const float *inp,    /* (C, B, H, W) */
+                              const float *weight, /* (OC, C, K, K) */
+                              const float *bias,   /* (OC) or NULL */
+                              int B, int C, int H, int W, int OC, int K, int stride, int pad,
+                              NnPool *pool, float *scratch);
+void nn_conv2d_backward (float *dinp,         /* (C, B, H, W) or NULL */
+                         float *dweight,      /* (OC, C, K, K) */
+                         float *dbias,        /* (OC) */
+                         const float *dout,   /* (OC, B, Ho, Wo) */
+                         const float *inp,    /* (C, B, H, W) */
+                         const float *weight, /* (OC, C, K, K) */
+                         int B, int C, int H, int W, int OC, int K, int stride, int pad,
+                         NnPool *pool, float *scratch);
+void nn_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, int B, int C, int H, int W,
+                             int OC, int K, int stride, int pad);
+
+/* out = inp · weightᵀ + bias, PyTorch's Linear. */
+void nn_dense_forward (float *out,          /* (B, OUT) */
+                       const float *inp,    /* (B, IN) */
+                       const float *weight, /* (OUT, IN) */
+                       const float *bias,   /* (OUT) or NULL */
+                       int B, int IN, int OUT);
+void nn_dense_backward (float *dinp,         /* (B, IN) or NULL */
+                        float *dweight,      /* (OUT, IN) */
+                        float *dbias,        /* (OUT) or NULL */
+                        const float *dout,   /* (B, OUT) */
+                        const float *inp,    /* (B, IN) */
+                        const float *weight, /* (OUT, IN) */
+                        int B, int IN, int OUT);
+void nn_dense_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, int B, int IN, int OUT);
+
+/* LeakyReLU (slope 0: ReLU); its backward takes the forward's input. */
+void nn_leaky_relu_forward (float *out,       /* (N) */
+                            const float *inp, /* (N) */
+                            size_t N, float slope);
+void nn_leaky_relu_backward (float *dinp,       /* (N) */
+                             const float *dout, /* (N) */
+                             const float *inp,  /* (N) */
+                             size_t N, float slope);
+/* sigmoid; its backward takes the forward's output. */
+void nn_sigmoid_forward (float *out,       /* (N) */
+                         const float *inp, /* (N) */
+                         size_t N);
+void nn_sigmoid_backward (float *dinp,       /* (N) */
+                          const float *dout, /* (N) */
+                          const float *out,  /* (N) */
+                          size_t N);
+/* Nearest-neighbour upsampling by 2 over P = C·B planes. */
+void nn_upsample2x_forward (float *out,       /* (P, 2H, 2W) */
+                            const float *inp, /* (P, H, W) */
+                            int P, int H, int W);
+void nn_upsample2x_backward (float *dinp,       /* (P, H, W) */
+                             const float *dout, /* (P, 2H, 2W) */
+                             int P, int H, int W);
+
+/* Mean squared error over N values; backward adds scale · d(loss)/d(pred). */
+float nn_mse_forward (const float *pred, const float *target, size_t N);
+void nn_mse_backward (float *dpred, const float *pred, const float *target, size_t N, float scale);
+/* Binary cross-entropy of sigmoid (logits) against targets in [0, 1], mean over N. */
+float nn_bce_logits_forward (const float *logits, const float *target, size_t N);
+void nn_bce_logits_backward (float *dlogits, const float *logits, const float *target, size_t N,
+                             float scale);
+
+/* One AdamW step on N parameters, as torch.optim.AdamW does it (decoupled weight decay); step
+ * counts from 1. */
+void nn_adamw_update (float *param, const float *grad, float *m, float *v, size_t N, float lr,
+                      float beta1, float beta2, float eps, float weight_decay, int step);
+
+/* A seeded generator (splitmix64) and He's normal initialisation, std = sqrt (2 / fan_in). */
+uint64_t nn_rng_next (uint64_t *state);
+void nn_init_he_normal (float *weight, size_t N, int fan_in, uint64_t *state);

@@ -1,4 +1,4 @@
-/* nn-pool.c: the worker threads that run one parallel loop at a time.
+/* nn-threads.c: the worker threads (NnPool) that run one parallel loop at a time.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later

@@ -1,7 +1,9 @@
-/* lk-model.c: loading feature networks and running them.
+/* lk-model.c: building feature networks from their tensors and running them.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The tensors come from an LkTensorSource; weights files are the pipeline's (engine/lk-weights.c).
  */
 #define G_LOG_DOMAIN "lk-model"
 
@@ -145,13 +147,13 @@ lk_exec_check (LkExec *e, GError **error)
 /* ---------------------------------------------------------------------------------------------- */
 
 gboolean
-lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *prefix, const char *bn,
-              int c_in, int c_out, int k, int stride, int pad, GError **error)
+lk_load_conv (const LkTensorSource *source, GPtrArray *owned, NnConv *conv, const char *prefix,
+              const char *bn, int c_in, int c_out, int k, int stride, int pad, GError **error)
 {
   const gint64 wshape[4] = { c_out, c_in, k, k };
   const gint64 vshape[1] = { c_out };
   g_autofree char *wname = g_strconcat (prefix, ".weight", NULL);
-  g_autofree float *weight = lk_safetensors_read_weights (st, wname, 4, wshape, error);
+  g_autofree float *weight = source->read (source->ctx, wname, 4, wshape, error);
   g_autofree float *bias = NULL;
 
   if (!weight)
@@ -164,7 +166,7 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
       for (int i = 0; i < 4 && ok; i++)
         {
           g_autofree char *name = g_strconcat (bn, ".", parts[i], NULL);
-          ok = (p[i] = lk_safetensors_read_weights (st, name, 1, vshape, error)) != NULL;
+          ok = (p[i] = source->read (source->ctx, name, 1, vshape, error)) != NULL;
         }
       /* a variance must be positive: folding a negative one makes NaN weights */
       for (int i = 0; ok && i < c_out; i++)
@@ -173,7 +175,7 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
             g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
                          "%s: tensor %s.running_var holds a negative variance at [%d]: the weights "
                          "are damaged",
-                         lk_safetensors_get_name (st), bn, i);
+                         source->name, bn, i);
             ok = FALSE;
           }
       if (ok)
@@ -188,7 +190,7 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
             g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
                          "%s: %s folded into %s gives weights that are not finite: the weights "
                          "are damaged",
-                         lk_safetensors_get_name (st), bn, wname);
+                         source->name, bn, wname);
         }
       for (int i = 0; i < 4; i++)
         g_free (p[i]);
@@ -198,14 +200,14 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
   else
     {
       g_autofree char *bname = g_strconcat (prefix, ".bias", NULL);
-      if (!(bias = lk_safetensors_read_weights (st, bname, 1, vshape, error)))
+      if (!(bias = source->read (source->ctx, bname, 1, vshape, error)))
         return FALSE;
     }
 
   if (!nn_conv_init (conv, c_in, c_out, k, stride, pad, weight, bias))
     {
-      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: out of memory for %s",
-                   lk_safetensors_get_name (st), wname);
+      g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: out of memory for %s", source->name,
+                   wname);
       return FALSE;
     }
   g_ptr_array_add (owned, g_steal_pointer (&weight));
@@ -218,25 +220,22 @@ lk_load_conv (LkSafetensors *st, GPtrArray *owned, NnConv *conv, const char *pre
 /* ---------------------------------------------------------------------------------------------- */
 
 LkModel *
-lk_model_new_from_file (const char *path, GError **error)
+lk_model_new_from_tensors (const LkTensorSource *source, GError **error)
 {
-  g_autoptr (LkSafetensors) st = lk_safetensors_open (path, error);
   const LkNetClass *klass = NULL;
   void *net;
 
-  if (!st)
-    return NULL;
-  if (lk_resnet_detect (st))
-    net = lk_resnet_load (st, &klass, error);
-  else if (lk_squeezenet_detect (st))
-    net = lk_squeezenet_load (st, &klass, error);
+  if (lk_resnet_detect (source))
+    net = lk_resnet_load (source, &klass, error);
+  else if (lk_squeezenet_detect (source))
+    net = lk_squeezenet_load (source, &klass, error);
   else
     {
       g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
                    "%s: not a network Lookalike runs: expected the torchvision tensor names of "
                    "ResNet-18/34/50/101/152 (conv1.weight, layer1.0.conv1.weight, …) or "
                    "SqueezeNet 1.1 (features.0.weight, features.3.squeeze.weight, …)",
-                   lk_safetensors_get_name (st));
+                   source->name);
       return NULL;
     }
   if (!net)
@@ -244,60 +243,12 @@ lk_model_new_from_file (const char *path, GError **error)
 
   LkModel *model = g_new0 (LkModel, 1);
   model->ref_count = 1;
-  model->path = g_canonicalize_filename (path, NULL);
+  model->path = g_strdup (source->path);
   model->klass = klass;
   model->net = net;
   model->norm = lk_normalization_imagenet ();
-  model->sha256 = g_strdup (lk_safetensors_get_sha256 (st));
+  model->sha256 = g_strdup (source->get_sha256 (source->ctx));
   return model;
-}
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-static char *
-find_weights_in (const char *dir)
-{
-  static const char *const preferred[] = { "resnet50", "resnet18", "squeezenet1_1", "" };
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  if (!d)
-    return NULL;
-  while ((name = g_dir_read_name (d)))
-    if (g_str_has_suffix (name, ".safetensors"))
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (gsize p = 0; p < G_N_ELEMENTS (preferred); p++)
-    for (guint i = 0; i < names->len; i++)
-      if (g_str_has_prefix (names->pdata[i], preferred[p]))
-        return g_build_filename (dir, names->pdata[i], NULL);
-  return NULL;
-}
-
-char *
-lk_model_find_default_weights (void)
-{
-  const char *env = g_getenv ("LOOKALIKE_WEIGHTS");
-  const char *const *system = g_get_system_data_dirs ();
-  g_autofree char *user = g_build_filename (g_get_user_data_dir (), "lookalike", "models", NULL);
-  char *found;
-
-  if (env && *env)
-    return g_strdup (env);
-  if ((found = find_weights_in (user)))
-    return found;
-  for (gsize i = 0; system[i]; i++)
-    {
-      g_autofree char *dir = g_build_filename (system[i], "lookalike", "models", NULL);
-      if ((found = find_weights_in (dir)))
-        return found;
-    }
-  return NULL;
 }
 
 LkModel *

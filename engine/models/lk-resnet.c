@@ -132,28 +132,28 @@ static const LkNetClass resnet_classes[] = {
 };
 
 gboolean
-lk_resnet_detect (LkSafetensors *st)
+lk_resnet_detect (const LkTensorSource *source)
 {
-  return lk_safetensors_lookup (st, "conv1.weight") != NULL
-         && lk_safetensors_lookup (st, "layer1.0.conv1.weight") != NULL;
+  return lk_tensor_source_has (source, "conv1.weight")
+         && lk_tensor_source_has (source, "layer1.0.conv1.weight");
 }
 
 static int
-count_blocks (LkSafetensors *st, int stage)
+count_blocks (const LkTensorSource *source, int stage)
 {
   int n = 0;
 
   for (;; n++)
     {
       g_autofree char *name = g_strdup_printf ("layer%d.%d.conv1.weight", stage + 1, n);
-      if (!lk_safetensors_lookup (st, name))
+      if (!lk_tensor_source_has (source, name))
         return n;
     }
 }
 
 static gboolean
-load_block (LkSafetensors *st, Resnet *net, Block *block, int stage, int index, int c_in, int width,
-            int stride, GError **error)
+load_block (const LkTensorSource *source, Resnet *net, Block *block, int stage, int index, int c_in,
+            int width, int stride, GError **error)
 {
   g_autofree char *p = g_strdup_printf ("layer%d.%d", stage + 1, index);
   g_autofree char *c1 = g_strconcat (p, ".conv1", NULL), *b1 = g_strconcat (p, ".bn1", NULL);
@@ -165,40 +165,43 @@ load_block (LkSafetensors *st, Resnet *net, Block *block, int stage, int index, 
 
   if (net->bottleneck)
     {
-      if (!lk_load_conv (st, net->owned, &block->conv1, c1, b1, c_in, width, 1, 1, 0, error)
-          || !lk_load_conv (st, net->owned, &block->conv2, c2, b2, width, width, 3, stride, 1,
+      if (!lk_load_conv (source, net->owned, &block->conv1, c1, b1, c_in, width, 1, 1, 0, error)
+          || !lk_load_conv (source, net->owned, &block->conv2, c2, b2, width, width, 3, stride, 1,
                             error)
-          || !lk_load_conv (st, net->owned, &block->conv3, c3, b3, width, c_out, 1, 1, 0, error))
+          || !lk_load_conv (source, net->owned, &block->conv3, c3, b3, width, c_out, 1, 1, 0,
+                            error))
         return FALSE;
     }
-  else if (!lk_load_conv (st, net->owned, &block->conv1, c1, b1, c_in, width, 3, stride, 1, error)
-           || !lk_load_conv (st, net->owned, &block->conv2, c2, b2, width, width, 3, 1, 1, error))
+  else if (!lk_load_conv (source, net->owned, &block->conv1, c1, b1, c_in, width, 3, stride, 1,
+                          error)
+           || !lk_load_conv (source, net->owned, &block->conv2, c2, b2, width, width, 3, 1, 1,
+                             error))
     return FALSE;
 
   block->has_down = stride != 1 || c_in != c_out;
   if (block->has_down)
-    return lk_load_conv (st, net->owned, &block->down, dc, db, c_in, c_out, 1, stride, 0, error);
+    return lk_load_conv (source, net->owned, &block->down, dc, db, c_in, c_out, 1, stride, 0,
+                         error);
 
   g_autofree char *stray = g_strconcat (dc, ".weight", NULL);
-  if (lk_safetensors_lookup (st, stray))
+  if (lk_tensor_source_has (source, stray))
     {
       g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
-                   "%s: tensor %s is not part of a torchvision ResNet",
-                   lk_safetensors_get_name (st), stray);
+                   "%s: tensor %s is not part of a torchvision ResNet", source->name, stray);
       return FALSE;
     }
   return TRUE;
 }
 
 void *
-lk_resnet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
+lk_resnet_load (const LkTensorSource *source, const LkNetClass **klass, GError **error)
 {
   int counts[4];
   const Variant *variant = NULL;
-  gboolean bottleneck = lk_safetensors_lookup (st, "layer1.0.conv3.weight") != NULL;
+  gboolean bottleneck = lk_tensor_source_has (source, "layer1.0.conv3.weight");
 
   for (int s = 0; s < 4; s++)
-    counts[s] = count_blocks (st, s);
+    counts[s] = count_blocks (source, s);
   for (gsize i = 0; i < G_N_ELEMENTS (variants); i++)
     if (variants[i].bottleneck == bottleneck
         && memcmp (variants[i].n_blocks, counts, sizeof counts) == 0)
@@ -210,8 +213,8 @@ lk_resnet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
                    "%s: a ResNet with %s blocks %d-%d-%d-%d is none of ResNet-18/34/50/101/152",
-                   lk_safetensors_get_name (st), bottleneck ? "bottleneck" : "basic", counts[0],
-                   counts[1], counts[2], counts[3]);
+                   source->name, bottleneck ? "bottleneck" : "basic", counts[0], counts[1],
+                   counts[2], counts[3]);
       return NULL;
     }
 
@@ -224,7 +227,7 @@ lk_resnet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
   net->blocks = g_new0 (Block, total);
   net->owned = g_ptr_array_new_with_free_func (g_free);
 
-  if (!lk_load_conv (st, net->owned, &net->stem, "conv1", "bn1", 3, 64, 7, 2, 3, error))
+  if (!lk_load_conv (source, net->owned, &net->stem, "conv1", "bn1", 3, 64, 7, 2, 3, error))
     goto fail;
   Block *block = net->blocks;
   for (int s = 0; s < 4; s++)
@@ -233,7 +236,7 @@ lk_resnet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
       for (int i = 0; i < net->n_blocks[s]; i++, block++)
         {
           int stride = s > 0 && i == 0 ? 2 : 1;
-          if (!load_block (st, net, block, s, i, c_in, width, stride, error))
+          if (!load_block (source, net, block, s, i, c_in, width, stride, error))
             goto fail;
           c_in = bottleneck ? width * 4 : width;
         }

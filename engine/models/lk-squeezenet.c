@@ -109,30 +109,31 @@ static const LkNetClass squeezenet_class = {
 };
 
 gboolean
-lk_squeezenet_detect (LkSafetensors *st)
+lk_squeezenet_detect (const LkTensorSource *source)
 {
-  return lk_safetensors_lookup (st, "features.0.weight") != NULL
-         && lk_safetensors_lookup (st, "features.3.squeeze.weight") != NULL;
+  return lk_tensor_source_has (source, "features.0.weight")
+         && lk_tensor_source_has (source, "features.3.squeeze.weight");
 }
 
 void *
-lk_squeezenet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
+lk_squeezenet_load (const LkTensorSource *source, const LkNetClass **klass, GError **error)
 {
-  const LkTensorInfo *stem = lk_safetensors_lookup (st, "features.0.weight");
+  gint64 stem[LK_TENSOR_SOURCE_MAX_DIMS];
+  int stem_dims = 0;
   Squeezenet *net;
 
   /* SqueezeNet 1.0 starts with 96 7×7 filters; say so rather than reporting a shape mismatch */
-  if (stem->n_dims == 4 && stem->shape[0] == 96 && stem->shape[2] == 7)
+  if (source->lookup (source->ctx, "features.0.weight", &stem_dims, stem) && stem_dims == 4
+      && stem[0] == 96 && stem[2] == 7)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
-                   "%s: SqueezeNet 1.0 is not supported, only SqueezeNet 1.1",
-                   lk_safetensors_get_name (st));
+                   "%s: SqueezeNet 1.0 is not supported, only SqueezeNet 1.1", source->name);
       return NULL;
     }
 
   net = g_new0 (Squeezenet, 1);
   net->owned = g_ptr_array_new_with_free_func (g_free);
-  if (!lk_load_conv (st, net->owned, &net->stem, "features.0", NULL, 3, 64, 3, 2, 0, error))
+  if (!lk_load_conv (source, net->owned, &net->stem, "features.0", NULL, 3, 64, 3, 2, 0, error))
     goto fail;
   for (int i = 0; i < N_FIRES; i++)
     {
@@ -142,10 +143,10 @@ lk_squeezenet_load (LkSafetensors *st, const LkNetClass **klass, GError **error)
       g_autofree char *p3 = g_strdup_printf ("features.%d.expand3x3", n);
       Fire *fire = &net->fires[i];
 
-      if (!lk_load_conv (st, net->owned, &fire->squeeze, ps, NULL, fire_shapes[i].c_in, sq, 1, 1, 0,
-                         error)
-          || !lk_load_conv (st, net->owned, &fire->expand1, p1, NULL, sq, ex, 1, 1, 0, error)
-          || !lk_load_conv (st, net->owned, &fire->expand3, p3, NULL, sq, ex, 3, 1, 1, error))
+      if (!lk_load_conv (source, net->owned, &fire->squeeze, ps, NULL, fire_shapes[i].c_in, sq, 1,
+                         1, 0, error)
+          || !lk_load_conv (source, net->owned, &fire->expand1, p1, NULL, sq, ex, 1, 1, 0, error)
+          || !lk_load_conv (source, net->owned, &fire->expand3, p3, NULL, sq, ex, 3, 1, 1, error))
         goto fail;
     }
   *klass = &squeezenet_class;

@@ -5,6 +5,8 @@
  */
 #include "lookalike.h"
 
+#include "models/lk-convae.h"
+
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -250,8 +252,11 @@ lk_model_identity_from_canonical (const char *text, GError **error)
     return bad_identity (error, "the model identity's weights digest is not a SHA-256"), NULL;
   if (!get_int (object, "dim", &dim) || dim < 1 || dim > LK_MAX_DIM)
     return bad_identity (error, "the model identity's dimension is out of range"), NULL;
-  if (!get_int (object, "input_size", &input_size) || input_size < LK_MODEL_MIN_INPUT_SIZE
-      || input_size > LK_MODEL_MAX_INPUT_SIZE)
+  if (!get_int (object, "input_size", &input_size)
+      || input_size < (identity->backend == LK_BACKEND_CNN ? LK_MODEL_MIN_INPUT_SIZE
+                                                           : LK_CONV_AE_MIN_INPUT_SIZE)
+      || input_size > (identity->backend == LK_BACKEND_CNN ? LK_MODEL_MAX_INPUT_SIZE
+                                                           : LK_CONV_AE_MAX_INPUT_SIZE))
     return bad_identity (error, "the model identity's input size is out of range"), NULL;
   if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
     return bad_identity (error, "the model identity's preprocessing is unknown"), NULL;

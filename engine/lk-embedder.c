@@ -12,11 +12,6 @@
 
 /* Backends this version indexes with none of its own code yet: their vectors can still be
  * searched, with no post-transform (none has been measured for them). */
-static const LkEmbedderClass conv_ae_class = {
-  .backend = LK_BACKEND_CONV_AE,
-  .input = LK_EMBEDDER_TAKES_IMAGES,
-};
-
 static const LkEmbedderClass mlp_ae_class = {
   .backend = LK_BACKEND_MLP_AE,
   .input = LK_EMBEDDER_TAKES_VECTORS,
@@ -30,7 +25,7 @@ lk_embedder_class_for (LkBackend backend)
     case LK_BACKEND_CNN:
       return &lk_embedder_cnn_class;
     case LK_BACKEND_CONV_AE:
-      return &conv_ae_class;
+      return &lk_embedder_conv_ae_class;
     case LK_BACKEND_MLP_AE:
       return &mlp_ae_class;
     }
@@ -51,6 +46,45 @@ lk_embedder_new (const LkEmbedderClass *klass, LkModelIdentity *identity)
   return embedder;
 }
 
+/* the model file beside the catalog that made its vectors, and no other */
+static LkEmbedder *
+new_conv_ae_for_identity (const LkModelIdentity *identity, const char *model_path,
+                          const char *catalog_name, GError **error)
+{
+  const char *path = model_path ? model_path : identity->weights_path;
+  g_autoptr (LkEmbedder) embedder = NULL;
+  const LkModelIdentity *made;
+
+  if (!path || !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s: its autoencoder model %s is missing: train it again "
+                   "(lookalike-cli train, or index --backend conv-ae)",
+                   catalog_name, path ? path : "(none recorded)");
+      return NULL;
+    }
+  if (!(embedder = lk_embedder_new_conv_ae (path, error)))
+    return NULL;
+  made = lk_embedder_get_identity (embedder);
+  if (g_strcmp0 (made->weights_sha256, identity->weights_sha256) != 0)
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s was embedded with another autoencoder (sha256 %.12s…) than %s (sha256 "
+                   "%.12s…): index it again with lookalike-cli index --backend conv-ae",
+                   catalog_name, identity->weights_sha256, shown, made->weights_sha256);
+      return NULL;
+    }
+  if (made->dim != identity->dim || made->input_size != identity->input_size)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
+                   "%s: damaged index (vectors of dimension %d where its autoencoder makes %d)",
+                   catalog_name, identity->dim, made->dim);
+      return NULL;
+    }
+  return g_steal_pointer (&embedder);
+}
+
 LkEmbedder *
 lk_embedder_new_for_identity (const LkModelIdentity *identity, const char *weights,
                               const char *catalog_name, GError **error)
@@ -58,6 +92,8 @@ lk_embedder_new_for_identity (const LkModelIdentity *identity, const char *weigh
   g_autofree char *path = NULL;
   g_autoptr (LkModel) model = NULL;
 
+  if (identity->backend == LK_BACKEND_CONV_AE)
+    return new_conv_ae_for_identity (identity, weights, catalog_name, error);
   if (identity->backend != LK_BACKEND_CNN)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED,

@@ -73,5 +73,6 @@ LkEmbedder *lk_embedder_new (const LkEmbedderClass *klass, LkModelIdentity *iden
 void lk_embedder_state_run_tasks (LkEmbedderState *state, int n_tasks, NnTaskFunc func, void *ctx);
 
 extern const LkEmbedderClass lk_embedder_cnn_class;
+extern const LkEmbedderClass lk_embedder_conv_ae_class;
 
 G_END_DECLS

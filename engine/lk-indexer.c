@@ -24,6 +24,7 @@
 
 #include "lk-embedder.h"
 #include "lk-file.h"
+#include "lk-indexer.h"
 #include "lk-scan.h"
 #include "store/lk-catalog-private.h"
 
@@ -137,6 +138,56 @@ read_failure (const GError *error, const char *path)
   return reason_of (error, path);
 }
 
+/* The indexer's reading of one scanned file (lk-indexer.h). */
+GBytes *
+lk_index_read_entry (const char *root, const LkScanEntry *entry, guint64 max_file_size,
+                     LkFileInfo *info, char **reason)
+{
+  g_autofree char *path = g_build_filename (root, entry->path, NULL);
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  memset (info, 0, sizeof *info);
+  if (entry->kind == LK_SNIFF_UNSUPPORTED)
+    {
+      *reason = g_strdup_printf ("unsupported image format (%s)",
+                                 entry->format ? entry->format : "unknown");
+      return NULL;
+    }
+  if (entry->kind == LK_SNIFF_NOT_IMAGE)
+    {
+      *reason = g_strdup (entry->reason);
+      return NULL;
+    }
+  /* read, not mapped (a file rewritten meanwhile would kill the process), without blocking on
+   * anything but a regular file, and refused by its size before a byte is read */
+  bytes = lk_file_read (AT_FDCWD, path, name, "an image", max_file_size, info, &error);
+  if (!bytes)
+    {
+      *reason = read_failure (error, path);
+      return NULL;
+    }
+  if (info->changed)
+    {
+      *reason = g_strdup ("changed while indexing");
+      return NULL;
+    }
+  return g_steal_pointer (&bytes);
+}
+
+LkImage *
+lk_index_decode (GBytes *bytes, const char *path, const LkDecodeParams *decode, char **reason)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+  g_autoptr (GError) error = NULL;
+  LkImage *image = lk_image_decode_bytes (bytes, name, decode, &error);
+
+  if (!image)
+    *reason = reason_of (error, path);
+  return image;
+}
+
 static void
 prepare_task (void *ctx, int index, int thread)
 {
@@ -147,39 +198,20 @@ prepare_task (void *ctx, int index, int thread)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (LkImage) image = NULL;
-  g_autofree char *name = g_filename_display_basename (path);
   LkFileInfo info;
 
   (void) thread;
   job->slot = -1;
   job->size = job->entry->size;
   job->mtime_ns = job->entry->mtime_ns;
-  if (job->entry->kind == LK_SNIFF_UNSUPPORTED)
-    {
-      job->error = g_strdup_printf ("unsupported image format (%s)",
-                                    job->entry->format ? job->entry->format : "unknown");
-      return;
-    }
-  if (job->entry->kind == LK_SNIFF_NOT_IMAGE)
-    {
-      job->error = g_strdup (job->entry->reason);
-      return;
-    }
-
-  /* read, not mapped (a file rewritten meanwhile would kill the process), without blocking on
-   * anything but a regular file, and refused by its size before a byte is read */
-  bytes = lk_file_read (AT_FDCWD, path, name, "an image", run->decode.max_file_size, &info, &error);
+  bytes = lk_index_read_entry (lk_catalog_get_root (run->catalog), job->entry,
+                               run->decode.max_file_size, &info, &job->error);
   if (!bytes)
-    {
-      job->error = read_failure (error, path);
-      return;
-    }
-  if (info.changed)
     {
       /* what was read is no one version of the file; the next run reads it again (an impossible
        * size makes sure the plan sees a change) */
-      job->error = g_strdup ("changed while indexing");
-      job->size = -1;
+      if (info.changed)
+        job->size = -1;
       return;
     }
   /* changed since the scan, but read whole: this is the version that is indexed (and for a file
@@ -204,12 +236,8 @@ prepare_task (void *ctx, int index, int thread)
       && (job->renamed_from = claim_rename (run, job->sha256)))
     return;
 
-  image = lk_image_decode_bytes (bytes, name, &run->decode, &error);
-  if (!image)
-    {
-      job->error = reason_of (error, path);
-      return;
-    }
+  if (!(image = lk_index_decode (bytes, path, &run->decode, &job->error)))
+    return;
   job->width = image->width;
   job->height = image->height;
   /* into this job's own slot; the forward pass closes the gaps */

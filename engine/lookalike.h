@@ -506,6 +506,101 @@ gboolean lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkInd
                            LkIndexSummary **summary, GCancellable *cancellable, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Training the convolutional autoencoder                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* The conv-ae backend's model of a catalog lives beside it: "<catalog>.conv-ae.safetensors".
+ * Returns: (transfer full) */
+char *lk_catalog_get_model_path (LkCatalog *catalog, LkBackend backend);
+
+/* The conv-ae backend with the model file at @path: a safetensors file whose metadata describes
+ * the whole network (lk_catalog_train () writes them). A file that is not one, is cut short, or
+ * whose metadata and tensors disagree is LK_ERROR_BAD_WEIGHTS naming the file and what is wrong.
+ * Returns: (transfer full) (nullable) */
+LkEmbedder *lk_embedder_new_conv_ae (const char *path, GError **error);
+
+typedef struct
+{
+  int input_size;       /* side of the square input, 16–256 and a multiple of 4 (64) */
+  int latent;           /* length of the latent code, the search vector (128) */
+  int epochs;           /* passes over the training images (20) */
+  int batch;            /* images per step (32) */
+  double learning_rate; /* AdamW's (0.001) */
+  double weight_decay;  /* AdamW's decoupled weight decay (0.0001) */
+  double denoise;       /* standard deviation of the Gaussian noise added to inputs, 0–1 (0.05) */
+  gboolean augment;     /* random flips, shifts and brightness (TRUE) */
+  double validation;    /* share of the images held out, chosen by a hash of each path (0.1) */
+  int patience;  /* stop after this many epochs without a better validation loss, 0 never (0) */
+  guint64 seed;  /* initial weights, order of the batches, noise (1) */
+  int n_threads; /* 0 = every core */
+  const char *output; /* the model file to write; NULL: lk_catalog_get_model_path () */
+} LkTrainParams;
+
+LkTrainParams lk_train_default_params (void);
+/* LK_ERROR_INVALID_ARGUMENT naming the first value out of range: "latent size 0 is outside 2–1024". */
+gboolean lk_train_params_check (const LkTrainParams *params, GError **error);
+
+typedef enum
+{
+  LK_TRAIN_LOADING,  /* the images are read and brought to the input size (done, total) */
+  LK_TRAIN_TRAINING, /* steps (done of total), epochs, losses */
+  LK_TRAIN_SAVING,   /* the best model is written */
+} LkTrainPhase;
+
+typedef struct
+{
+  LkTrainPhase phase;
+  guint64 done;  /* images loaded, or steps taken */
+  guint64 total; /* images to load, or steps to take */
+  int epoch;     /* the epoch in progress, from 1 */
+  int epochs;
+  double epoch_position;    /* fractional epochs done: 2.5 is half way through the third */
+  double train_loss;        /* mean of this epoch's steps so far (NAN before the first) */
+  double val_loss;          /* of the last finished epoch (NAN before one has) */
+  gboolean epoch_finished;  /* this report ends an epoch: val_loss is new */
+  double images_per_second; /* training images per second over the run so far */
+  double eta_seconds;       /* -1 when unknown */
+} LkTrainProgress;
+
+/* Called from the training thread, after each step at most a few times per second, and at the
+ * end of every epoch. */
+typedef void (*LkTrainProgressFunc) (const LkTrainProgress *progress, gpointer user_data);
+
+typedef struct
+{
+  char *model_path;
+  int epochs;           /* epochs run */
+  int best_epoch;       /* the epoch whose model was kept (best validation loss), from 1 */
+  GArray *train_loss;   /* (element-type double): mean training loss per epoch */
+  GArray *val_loss;     /* (element-type double): validation loss per epoch */
+  guint n_train, n_val; /* images */
+  double images_per_second;
+  double seconds;
+  gboolean stopped_early; /* patience ran out */
+  gboolean cancelled;     /* stopped by the cancellable: the best model so far was kept */
+  GPtrArray *failures;    /* (element-type LkIndexFailure): images that could not be read */
+  char *architecture;     /* the layers as a JSON array, as the model file records them */
+} LkTrainSummary;
+
+void lk_train_summary_free (LkTrainSummary *summary);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkTrainSummary, lk_train_summary_free)
+
+/* Trains a convolutional autoencoder on the images under @catalog's folder and writes it to
+ * @params->output (atomically: a crash never leaves half a file, and the previous model stays
+ * until the new one is complete). The images are read once (the indexer's reading, so a broken
+ * one is a failure in the summary, not an error) and kept at the input size; a tenth, chosen by
+ * a hash of each path, is held out for validation. The same seed, folder and thread count give a
+ * bit-identical model. Cancelling (checked every step) after at least one epoch keeps the best
+ * model so far and returns TRUE with summary->cancelled; before that it is G_IO_ERROR_CANCELLED
+ * and nothing is written. Fewer than 2 readable images is LK_ERROR_INVALID_ARGUMENT. Blocking:
+ * run it in a worker thread.
+ * @summary: (out) (optional) (transfer full) */
+gboolean lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params,
+                           LkTrainProgressFunc progress, gpointer user_data,
+                           LkTrainSummary **summary, GCancellable *cancellable, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Similarity                                                                                      */
 /* ---------------------------------------------------------------------------------------------- */
 

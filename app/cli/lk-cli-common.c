@@ -7,7 +7,12 @@
 
 #include "lk-cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <signal.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -98,8 +103,26 @@ lk_cli_resolve_weights (const char *given, GError **error)
   g_set_error_literal (
     error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
     _ ("no network weights: pass --weights FILE.safetensors, or run "
-       "models/download-weights.sh to install ResNet-50 (see models/README.md)"));
+       "models/download-weights.sh to install ResNet-50 (see models/README.md); or use "
+       "--backend conv-ae, which trains on the catalog and needs none"));
   return NULL;
+}
+
+LkBackend
+lk_cli_default_backend (LkCatalog *catalog, const char *weights)
+{
+  g_autoptr (LkModelIdentity) cnn = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *installed = NULL;
+
+  if (weights)
+    return LK_BACKEND_CNN;
+  /* a CNN row that cannot be read counts too: loading it says what is wrong with it */
+  if (catalog && ((cnn = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, &local)) || local))
+    return LK_BACKEND_CNN;
+  if ((installed = lk_model_find_default_weights ()))
+    return LK_BACKEND_CNN;
+  return LK_BACKEND_CONV_AE;
 }
 
 gboolean
@@ -107,7 +130,7 @@ lk_cli_parse_backend (const char *command, const char *name, LkBackend *backend)
 {
   if (!name)
     {
-      *backend = LK_BACKEND_CNN;
+      *backend = LK_CLI_BACKEND_DEFAULT;
       return TRUE;
     }
   if (lk_backend_from_string (name, backend))
@@ -145,14 +168,18 @@ lk_cli_catalog_path (const char *given, GError **error)
 }
 
 LkSearchIndex *
-lk_cli_load_index (const char *given, LkBackend backend, char **path_out, GError **error)
+lk_cli_load_index (const char *given, LkBackend *backend, const char *weights, char **path_out,
+                   GError **error)
 {
   g_autofree char *path = lk_cli_catalog_path (given, error);
   g_autoptr (LkCatalog) catalog = NULL;
   LkSearchIndex *index;
 
-  if (!path || !(catalog = lk_catalog_open_read_only (path, error))
-      || !(index = lk_catalog_load (catalog, backend, error)))
+  if (!path || !(catalog = lk_catalog_open_read_only (path, error)))
+    return NULL;
+  if (*backend == LK_CLI_BACKEND_DEFAULT)
+    *backend = lk_cli_default_backend (catalog, weights);
+  if (!(index = lk_catalog_load (catalog, *backend, error)))
     return NULL;
   if (path_out)
     *path_out = g_steal_pointer (&path);
@@ -170,4 +197,57 @@ lk_cli_remember_catalog (const char *path)
   /* a convenience: failing to remember is not worth failing the command */
   if (g_mkdir_with_parents (dir, 0755) == 0)
     g_file_set_contents (file, content, -1, NULL);
+}
+
+void
+lk_cli_format_duration (char *buf, gsize size, double seconds)
+{
+  if (seconds < 0)
+    g_strlcpy (buf, "?", size);
+  else if (seconds < 90)
+    g_snprintf (buf, size, "%.0f s", seconds);
+  else if (seconds < 5400)
+    g_snprintf (buf, size, "%.0f min", seconds / 60);
+  else
+    g_snprintf (buf, size, "%.1f h", seconds / 3600);
+}
+
+/* Ctrl+C and SIGTERM cancel the run. Threads started before main () (OpenBLAS makes its own)
+ * may receive the signal, so it is caught by a handler that only writes to a pipe; a thread
+ * waiting on the pipe does the cancelling. A second Ctrl+C, once cancelling, ends at once. */
+static int signal_pipe[2] = { -1, -1 };
+
+static void
+on_signal (int sig)
+{
+  char c = (char) sig;
+  ssize_t ignored = write (signal_pipe[1], &c, 1);
+  (void) ignored;
+}
+
+static gpointer
+signal_thread (gpointer data)
+{
+  GCancellable *cancellable = data;
+  char c;
+
+  while (read (signal_pipe[0], &c, 1) < 0 && errno == EINTR)
+    ;
+  signal (SIGINT, SIG_DFL);
+  signal (SIGTERM, SIG_DFL);
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+void
+lk_cli_catch_signals (GCancellable *cancellable)
+{
+  struct sigaction action = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, NULL))
+    return; /* without the pipe, Ctrl+C keeps its default: committed batches stay anyway */
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  g_thread_unref (g_thread_new ("lk-signals", signal_thread, cancellable));
 }

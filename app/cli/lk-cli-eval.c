@@ -38,7 +38,9 @@ lk_cli_eval (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       N_ ("Catalog file (default: the one last indexed)"), N_ ("FILE") },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, N_ ("cnn (the default)"),
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
+      N_ (
+        "cnn or conv-ae (default: cnn where the catalog has CNN vectors or weights are installed)"),
       N_ ("NAME") },
     { "k", 'k', 0, G_OPTION_ARG_INT, &k, N_ ("Neighbours per query (10)"), "K" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },
@@ -73,7 +75,7 @@ lk_cli_eval (int argc, char **argv)
     return LK_CLI_USAGE;
 
   g_autofree char *path = NULL;
-  g_autoptr (LkSearchIndex) index = lk_cli_load_index (index_path, backend, &path, &error);
+  g_autoptr (LkSearchIndex) index = lk_cli_load_index (index_path, &backend, NULL, &path, &error);
   if (!index)
     return lk_cli_fail ("%s", error->message);
   g_autoptr (LkEvalResult) result = lk_search_index_evaluate (index, (gsize) k);

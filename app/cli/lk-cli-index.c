@@ -3,7 +3,10 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * lookalike-cli index [--index DB] [--backend cnn] [--weights FILE] [--threads N] [--json] DIR
+ * lookalike-cli index [--index DB] [--backend cnn|conv-ae] [--weights FILE] [--threads N] [--json] DIR
+ *
+ * With --backend conv-ae on a catalog that has no autoencoder yet, one is trained first with the
+ * defaults (lookalike-cli train), then the catalog is embedded with it.
  *
  * Progress goes to stderr: a bar on a terminal, a plain line every few seconds otherwise. The
  * summary goes to stdout ("added 1,540, updated 3, removed 2, failed 2: a.jpg (truncated JPEG)"),
@@ -24,30 +27,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-typedef struct
+void
+lk_cli_index_progress (const LkIndexProgress *p, gpointer user_data)
 {
-  gboolean tty;
-  gint64 last_line; /* µs, plain-line mode */
-  gboolean drew;
-} Progress;
-
-static void
-format_duration (char *buf, gsize size, double seconds)
-{
-  if (seconds < 0)
-    g_strlcpy (buf, "?", size);
-  else if (seconds < 90)
-    g_snprintf (buf, size, "%.0f s", seconds);
-  else if (seconds < 5400)
-    g_snprintf (buf, size, "%.0f min", seconds / 60);
-  else
-    g_snprintf (buf, size, "%.1f h", seconds / 3600);
-}
-
-static void
-progress_cb (const LkIndexProgress *p, gpointer user_data)
-{
-  Progress *state = user_data;
+  LkCliProgress *state = user_data;
   double fraction = p->total ? (double) p->done / p->total : 1.0;
   char eta[32];
 
@@ -57,7 +40,7 @@ progress_cb (const LkIndexProgress *p, gpointer user_data)
       fflush (stderr);
       return;
     }
-  format_duration (eta, sizeof eta, p->eta_seconds);
+  lk_cli_format_duration (eta, sizeof eta, p->eta_seconds);
   if (state->tty)
     {
       enum
@@ -86,46 +69,6 @@ progress_cb (const LkIndexProgress *p, gpointer user_data)
                p->done, p->total, 100 * fraction, p->images_per_second, eta);
     }
   fflush (stderr);
-}
-
-/* Ctrl+C and SIGTERM cancel the run. Threads started before main () (OpenBLAS makes its own)
- * may receive the signal, so it is caught by a handler that only writes to a pipe; a thread
- * waiting on the pipe does the cancelling. A second Ctrl+C, once cancelling, ends at once. */
-static int signal_pipe[2] = { -1, -1 };
-
-static void
-on_signal (int sig)
-{
-  char c = (char) sig;
-  ssize_t ignored = write (signal_pipe[1], &c, 1);
-  (void) ignored;
-}
-
-static gpointer
-signal_thread (gpointer data)
-{
-  GCancellable *cancellable = data;
-  char c;
-
-  while (read (signal_pipe[0], &c, 1) < 0 && errno == EINTR)
-    ;
-  signal (SIGINT, SIG_DFL);
-  signal (SIGTERM, SIG_DFL);
-  g_cancellable_cancel (cancellable);
-  return NULL;
-}
-
-static void
-catch_signals (GCancellable *cancellable)
-{
-  struct sigaction action = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-
-  if (!g_unix_open_pipe (signal_pipe, FD_CLOEXEC, NULL))
-    return; /* without the pipe, Ctrl+C keeps its default: committed batches stay anyway */
-  sigemptyset (&action.sa_mask);
-  sigaction (SIGINT, &action, NULL);
-  sigaction (SIGTERM, &action, NULL);
-  g_thread_unref (g_thread_new ("lk-signals", signal_thread, cancellable));
 }
 
 static void
@@ -169,16 +112,21 @@ lk_cli_index (int argc, char **argv)
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       N_ ("Catalog file (default: one per folder under ~/.local/share/lookalike/catalogs)"),
       N_ ("FILE") },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name, N_ ("cnn (the default)"),
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
+      N_ ("cnn or conv-ae (default: cnn when weights are given or installed, or the catalog has "
+          "CNN vectors; else conv-ae)"),
       N_ ("NAME") },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
-      N_ ("Network weights (default: those the catalog was indexed with, else the installed ones)"),
+      N_ ("Network weights, or the autoencoder's model file for conv-ae (default: those the "
+          "catalog was indexed with, else the installed ones)"),
       N_ ("FILE") },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_ ("Worker threads (all cores)"), "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, N_ ("Images per forward pass and commit (16)"),
       "N" },
     { "size", 's', 0, G_OPTION_ARG_INT, &size,
-      N_ ("Input size in pixels, 64–512 (as before, else 224)"), "N" },
+      N_ ("Input size in pixels: 64–512 for cnn (as before, else 224); for conv-ae the size a "
+          "new autoencoder is trained at (64)"),
+      "N" },
     { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
       N_ ("fit, center-crop or stretch (as before, else center-crop)"), N_ ("MODE") },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the summary as JSON"), NULL },
@@ -214,9 +162,6 @@ lk_cli_index (int argc, char **argv)
                    preprocess);
       return LK_CLI_USAGE;
     }
-  if (backend != LK_BACKEND_CNN)
-    return lk_cli_fail (_ ("the %s backend is not available in this version of Lookalike"),
-                        lk_backend_to_string (backend));
 
   g_autofree char *path = index_path ? g_strdup (index_path) : lk_catalog_default_path (dirs[0]);
   g_autoptr (LkCatalog) catalog = lk_catalog_open (path, dirs[0], &error);
@@ -224,47 +169,75 @@ lk_cli_index (int argc, char **argv)
     return lk_cli_fail ("%s", error->message);
 
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  catch_signals (cancellable);
-  Progress progress = { .tty = isatty (STDERR_FILENO) };
+  lk_cli_catch_signals (cancellable);
+  LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
 
   /* keep the model, size and preprocessing the catalog was made with unless told otherwise:
    * changing any of them re-embeds every image. Read under the writer's lock, so that a run
    * started while another makes the catalog reads what that one made. */
-  if (!lk_catalog_lock_for_writing (catalog, progress_cb, &progress, cancellable, &error))
+  if (!lk_catalog_lock_for_writing (catalog, lk_cli_index_progress, &progress, cancellable, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
       return lk_cli_fail ("%s", error->message);
     }
+  if (backend == LK_CLI_BACKEND_DEFAULT)
+    backend = lk_cli_default_backend (catalog, weights);
   g_autoptr (LkModelIdentity) previous = lk_catalog_get_identity (catalog, backend, &error);
   if (error)
     return lk_cli_fail ("%s", error->message);
-  g_autofree char *weights_path = NULL;
-  if (weights)
-    weights_path = g_strdup (weights);
-  else if (previous && previous->weights_path
-           && g_file_test (previous->weights_path, G_FILE_TEST_IS_REGULAR))
-    weights_path = g_strdup (previous->weights_path);
-  else if (!(weights_path = lk_cli_resolve_weights (NULL, &error)))
-    return lk_cli_fail ("%s", error->message);
-  g_autoptr (LkModel) model = lk_model_new_from_file (weights_path, &error);
-  if (!model)
-    return lk_cli_fail ("%s", error->message);
-  if (!preprocess && previous)
-    mode = previous->preprocess;
-  g_autoptr (LkEmbedder) embedder = lk_embedder_new_cnn (model,
-                                                         size       ? size
-                                                         : previous ? previous->input_size
-                                                                    : 224,
-                                                         mode, &error);
-  if (!embedder)
-    return lk_cli_fail ("%s", error->message);
+  g_autoptr (LkEmbedder) embedder = NULL;
+  if (backend == LK_BACKEND_CONV_AE)
+    {
+      if (preprocess)
+        return lk_cli_fail (_ ("index: --preprocess is for CNN features: an autoencoder keeps "
+                               "the preprocessing it was trained with"));
+      gboolean trained = FALSE;
+      embedder = lk_cli_conv_ae_embedder (catalog, weights, size, threads, &progress, cancellable,
+                                          &trained, &error);
+      if (!embedder)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return lk_cli_fail (_ ("interrupted while training: nothing was changed"));
+          return lk_cli_fail ("%s", error->message);
+        }
+      if (size && !trained && size != lk_embedder_get_identity (embedder)->input_size)
+        return lk_cli_fail (_ ("index: the catalog’s autoencoder takes %d pixels: retrain it "
+                               "with lookalike-cli train --size %d to change that"),
+                            lk_embedder_get_identity (embedder)->input_size, size);
+    }
+  else if (backend != LK_BACKEND_CNN)
+    return lk_cli_fail (_ ("the %s backend is not available in this version of Lookalike"),
+                        lk_backend_to_string (backend));
+  else
+    {
+      g_autofree char *weights_path = NULL;
+      if (weights)
+        weights_path = g_strdup (weights);
+      else if (previous && previous->weights_path
+               && g_file_test (previous->weights_path, G_FILE_TEST_IS_REGULAR))
+        weights_path = g_strdup (previous->weights_path);
+      else if (!(weights_path = lk_cli_resolve_weights (NULL, &error)))
+        return lk_cli_fail ("%s", error->message);
+      g_autoptr (LkModel) model = lk_model_new_from_file (weights_path, &error);
+      if (!model)
+        return lk_cli_fail ("%s", error->message);
+      if (!preprocess && previous)
+        mode = previous->preprocess;
+      embedder = lk_embedder_new_cnn (model,
+                                      size       ? size
+                                      : previous ? previous->input_size
+                                                 : 224,
+                                      mode, &error);
+      if (!embedder)
+        return lk_cli_fail ("%s", error->message);
+    }
   params.n_threads = threads;
   params.batch = batch;
 
   g_autoptr (LkIndexSummary) summary = NULL;
-  gboolean ok = lk_catalog_index (catalog, embedder, &params, progress_cb, &progress, &summary,
-                                  cancellable, &error);
+  gboolean ok = lk_catalog_index (catalog, embedder, &params, lk_cli_index_progress, &progress,
+                                  &summary, cancellable, &error);
   if (progress.drew)
     fputc ('\n', stderr);
   lk_cli_remember_catalog (path);

@@ -40,17 +40,53 @@ void lk_cli_json_float (GString *out, float value);
  * to get weights when there are none. */
 char *lk_cli_resolve_weights (const char *given, GError **error);
 
-/* Parses --backend; NULL @name means "cnn". FALSE with a message on stderr when unknown. */
+/* --backend not given: lk_cli_default_backend () decides once the catalog is open. */
+#define LK_CLI_BACKEND_DEFAULT ((LkBackend) -1)
+
+/* Parses --backend; NULL @name gives LK_CLI_BACKEND_DEFAULT. FALSE with a message on stderr when
+ * unknown. */
 gboolean lk_cli_parse_backend (const char *command, const char *name, LkBackend *backend);
 
 /* The catalog for search and eval: @given, else the one `lookalike-cli index` last wrote.
  * NULL with an error saying what to do when there is none. */
 char *lk_cli_catalog_path (const char *given, GError **error);
-/* Resolves the catalog as lk_cli_catalog_path does, opens it and loads @backend's vectors.
+/* Resolves the catalog as lk_cli_catalog_path does, opens it and loads @backend's vectors
+ * (@backend LK_CLI_BACKEND_DEFAULT: lk_cli_default_backend (), written back).
  * @path: (out) (optional) the catalog file. */
-LkSearchIndex *
-lk_cli_load_index (const char *given, LkBackend backend, char **path, GError **error);
+LkSearchIndex *lk_cli_load_index (const char *given, LkBackend *backend, const char *weights,
+                                  char **path, GError **error);
 /* Remembers @path as the catalog that search and eval use by default. */
 void lk_cli_remember_catalog (const char *path);
+
+/* "45 s", "12 min", "1.5 h"; "?" for a negative (unknown) time. */
+void lk_cli_format_duration (char *buf, gsize size, double seconds);
+
+/* Ctrl+C and SIGTERM cancel @cancellable (a second one ends the process). */
+void lk_cli_catch_signals (GCancellable *cancellable);
+
+/* Progress on stderr: a bar on a terminal, a plain line every few seconds otherwise. */
+typedef struct
+{
+  gboolean tty;
+  gint64 last_line; /* µs, plain-line mode */
+  gboolean drew;    /* a bar is on the line: end it before printing anything else */
+} LkCliProgress;
+
+void lk_cli_index_progress (const LkIndexProgress *p, gpointer user_data);
+void lk_cli_train_progress (const LkTrainProgress *p, gpointer user_data);
+
+/* The backend when --backend is not given: CNN features when @weights names some, when @catalog
+ * (nullable) has CNN vectors or when weights are installed; elsewhere the autoencoder, which
+ * needs none. */
+LkBackend lk_cli_default_backend (LkCatalog *catalog, const char *weights);
+
+/* The conv-ae embedder of @catalog: its model file (@model, else the one beside the catalog), or,
+ * when there is none yet, a model trained with the defaults (and @size when not 0) first.
+ * @trained: (out) (optional) whether one was trained. */
+LkEmbedder *lk_cli_conv_ae_embedder (LkCatalog *catalog, const char *model, int size, int threads,
+                                     LkCliProgress *progress, GCancellable *cancellable,
+                                     gboolean *trained, GError **error);
+
+int lk_cli_train (int argc, char **argv);
 
 G_END_DECLS

@@ -22,6 +22,7 @@ static const struct
 } commands[] = {
   { "index", lk_cli_index, N_ ("Index a product folder into a catalog") },
   { "search", lk_cli_search, N_ ("Rank a catalog by similarity to an image") },
+  { "train", lk_cli_train, N_ ("Train the autoencoder on a catalog’s photos, and embed them") },
   { "eval", lk_cli_eval, N_ ("Measure retrieval quality on a catalog labelled by folder") },
   { "embed", lk_cli_embed, N_ ("Print the feature vector of each image as a JSON line") },
 };

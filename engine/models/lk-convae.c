@@ -259,7 +259,7 @@ lk_conv_ae_architecture_json (const LkConvAeConfig *c)
   char slope[G_ASCII_DTOSTR_BUF_SIZE];
   int side = c->input_size;
 
-  g_ascii_formatd (slope, sizeof slope, "%.9g", c->slope);
+  g_ascii_formatd (slope, sizeof slope, "%g", c->slope);
   for (int i = 0; i < c->stages; i++)
     {
       g_string_append_printf (out,

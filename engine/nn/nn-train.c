@@ -65,7 +65,20 @@ nn_conv2d_train_scratch_floats (int B, int C, int H, int W, int OC, int K, int s
   return s.task_floats * s.n_tasks;
 }
 
-/* cols ((c, ky, kx), (b, ho, wo)) for images b0..b1-1 of inp (C, B, H, W) */
+/* the output columns wo whose input column wo·stride − pad + k lies inside [0, W) */
+static void
+valid_range (int W, int Wo, int k, int stride, int pad, int *lo, int *hi)
+{
+  int first = pad - k, last = W - 1 + pad - k;
+
+  *lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+  *hi = last < 0 ? 0 : nn_min (Wo, last / stride + 1);
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+/* cols ((c, ky, kx), (b, ho, wo)) for images b0..b1-1 of inp (C, B, H, W); the rows that fall in
+ * the padding are zeros, the rest strided copies */
 static void
 im2col_images (float *cols, const float *inp, const ConvShape *s, int b0, int b1)
 {
@@ -76,18 +89,30 @@ im2col_images (float *cols, const float *inp, const ConvShape *s, int b0, int b1
       for (int kx = 0; kx < s->K; kx++)
         {
           float *row = cols + ((size_t) (c * s->K + ky) * s->K + kx) * n;
+          int lo, hi, ylo, yhi;
+          valid_range (s->W, s->Wo, kx, s->stride, s->pad, &lo, &hi);
+          valid_range (s->H, s->Ho, ky, s->stride, s->pad, &ylo, &yhi);
           for (int b = b0; b < b1; b++)
             {
               const float *plane = inp + ((size_t) c * s->B + b) * s->H * s->W;
-              for (int ho = 0; ho < s->Ho; ho++)
+              for (int ho = 0; ho < s->Ho; ho++, row += s->Wo)
                 {
-                  int y = ho * s->stride - s->pad + ky;
-                  for (int wo = 0; wo < s->Wo; wo++)
+                  if (ho < ylo || ho >= yhi)
                     {
-                      int x = wo * s->stride - s->pad + kx;
-                      *row++ =
-                        (y >= 0 && y < s->H && x >= 0 && x < s->W) ? plane[y * s->W + x] : 0.0f;
+                      memset (row, 0, sizeof (float) * s->Wo);
+                      continue;
                     }
+                  const float *src = plane + (size_t) (ho * s->stride - s->pad + ky) * s->W
+                                     + (lo * s->stride - s->pad + kx);
+                  for (int wo = 0; wo < lo; wo++)
+                    row[wo] = 0.0f;
+                  if (s->stride == 1)
+                    memcpy (row + lo, src, sizeof (float) * (hi - lo));
+                  else
+                    for (int wo = lo; wo < hi; wo++)
+                      row[wo] = src[(wo - lo) * s->stride];
+                  for (int wo = hi; wo < s->Wo; wo++)
+                    row[wo] = 0.0f;
                 }
             }
         }
@@ -104,18 +129,24 @@ col2im_images (float *dinp, const float *dcols, const ConvShape *s, int b0, int 
       for (int kx = 0; kx < s->K; kx++)
         {
           const float *row = dcols + ((size_t) (c * s->K + ky) * s->K + kx) * n;
+          int lo, hi, ylo, yhi;
+          valid_range (s->W, s->Wo, kx, s->stride, s->pad, &lo, &hi);
+          valid_range (s->H, s->Ho, ky, s->stride, s->pad, &ylo, &yhi);
           for (int b = b0; b < b1; b++)
             {
               float *plane = dinp + ((size_t) c * s->B + b) * s->H * s->W;
-              for (int ho = 0; ho < s->Ho; ho++)
+              for (int ho = 0; ho < s->Ho; ho++, row += s->Wo)
                 {
-                  int y = ho * s->stride - s->pad + ky;
-                  for (int wo = 0; wo < s->Wo; wo++, row++)
-                    {
-                      int x = wo * s->stride - s->pad + kx;
-                      if (y >= 0 && y < s->H && x >= 0 && x < s->W)
-                        plane[y * s->W + x] += *row;
-                    }
+                  if (ho < ylo || ho >= yhi)
+                    continue;
+                  float *dst = plane + (size_t) (ho * s->stride - s->pad + ky) * s->W
+                               + (lo * s->stride - s->pad + kx);
+                  if (s->stride == 1)
+                    for (int wo = lo; wo < hi; wo++)
+                      dst[wo - lo] += row[wo];
+                  else
+                    for (int wo = lo; wo < hi; wo++)
+                      dst[(wo - lo) * s->stride] += row[wo];
                 }
             }
         }

@@ -1,0 +1,328 @@
+/* lk-cli-train.c: `lookalike-cli train`, the convolutional autoencoder trained on a catalog.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * lookalike-cli train [--index DB] [--backend conv-ae] [--epochs N] [--latent D] [--size S]
+ *                     [--batch N] [--learning-rate F] [--denoise F] [--no-augment] [--seed N]
+ *                     [--threads N] [--json] [FOLDER]
+ *
+ * Trains on the photos under the catalog's folder, writes the model beside the catalog
+ * (<catalog>.conv-ae.safetensors, replaced atomically), then embeds the catalog with it, which
+ * replaces the backend's vectors. Progress goes to stderr; the summary to stdout, or with --json
+ * one object. Ctrl+C after the first epoch keeps the best model so far (and embeds with it);
+ * before that nothing changes.
+ */
+#include "config.h"
+
+#include "lk-cli.h"
+
+#include <glib/gi18n.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+void
+lk_cli_train_progress (const LkTrainProgress *p, gpointer user_data)
+{
+  LkCliProgress *state = user_data;
+  gint64 now = g_get_monotonic_time ();
+  char eta[32];
+
+  lk_cli_format_duration (eta, sizeof eta, p->eta_seconds);
+  if (p->phase == LK_TRAIN_SAVING)
+    {
+      if (state->drew)
+        fputc ('\n', stderr);
+      state->drew = FALSE;
+      return;
+    }
+  if (p->phase == LK_TRAIN_LOADING)
+    {
+      if (state->tty)
+        {
+          fprintf (stderr, _ ("\rreading photos for training: %" PRIu64 "/%" PRIu64 "  "), p->done,
+                   p->total);
+          state->drew = TRUE;
+        }
+      else if (p->done == p->total)
+        fprintf (stderr, _ ("read %" PRIu64 " photos for training\n"), p->total);
+      fflush (stderr);
+      return;
+    }
+  if (state->tty)
+    {
+      enum
+      {
+        WIDTH = 20
+      };
+      char bar[WIDTH + 1], val[32] = "";
+      double fraction = p->total ? (double) p->done / p->total : 1.0;
+      int fill = (int) (fraction * WIDTH);
+      for (int i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+      bar[WIDTH] = '\0';
+      if (isfinite (p->val_loss))
+        g_snprintf (val, sizeof val, _ (", validation %.4f"), p->val_loss);
+      fprintf (stderr, _ ("\rtraining [%s] epoch %d/%d  loss %.4f%s  %.0f images/s  %s left  "),
+               bar, p->epoch, p->epochs, p->train_loss, val, p->images_per_second, eta);
+      state->drew = TRUE;
+    }
+  else if (p->epoch_finished)
+    fprintf (stderr,
+             _ ("epoch %d of %d: training loss %.4f, validation loss %.4f, %.0f images/s, "
+                "%s left\n"),
+             p->epoch, p->epochs, p->train_loss, p->val_loss, p->images_per_second, eta);
+  else if (now - state->last_line >= 5 * G_USEC_PER_SEC)
+    {
+      state->last_line = now;
+      fprintf (stderr, _ ("epoch %d of %d, step %" PRIu64 " of %" PRIu64 ": loss %.4f\n"), p->epoch,
+               p->epochs, p->done, p->total, p->train_loss);
+    }
+  fflush (stderr);
+}
+
+static gboolean
+train (LkCatalog *catalog, const LkTrainParams *params, LkCliProgress *progress,
+       GCancellable *cancellable, LkTrainSummary **summary, GError **error)
+{
+  gboolean ok = lk_catalog_train (catalog, params, lk_cli_train_progress, progress, summary,
+                                  cancellable, error);
+
+  if (progress->drew)
+    fputc ('\n', stderr);
+  progress->drew = FALSE;
+  return ok;
+}
+
+LkEmbedder *
+lk_cli_conv_ae_embedder (LkCatalog *catalog, const char *model, int size, int threads,
+                         LkCliProgress *progress, GCancellable *cancellable, gboolean *trained,
+                         GError **error)
+{
+  g_autofree char *path =
+    model ? g_strdup (model) : lk_catalog_get_model_path (catalog, LK_BACKEND_CONV_AE);
+  g_autoptr (LkTrainSummary) summary = NULL;
+  LkTrainParams params = lk_train_default_params ();
+
+  if (trained)
+    *trained = FALSE;
+  if (model || g_file_test (path, G_FILE_TEST_EXISTS))
+    return lk_embedder_new_conv_ae (path, error);
+
+  /* no model yet: one with the defaults */
+  if (size)
+    params.input_size = size;
+  params.n_threads = threads;
+  fprintf (stderr, _ ("no autoencoder for this catalog yet: training one (%d pixels, %d epochs)\n"),
+           params.input_size, params.epochs);
+  if (!train (catalog, &params, progress, cancellable, &summary, error))
+    return NULL;
+  if (summary->cancelled)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+      return NULL;
+    }
+  if (trained)
+    *trained = TRUE;
+  fprintf (stderr, _ ("trained in %.0f s; embedding the catalog\n"), summary->seconds);
+  return lk_embedder_new_conv_ae (summary->model_path, error);
+}
+
+static void
+append_losses (GString *out, const char *key, GArray *losses)
+{
+  g_string_append_printf (out, ", \"%s\": [", key);
+  for (guint i = 0; i < losses->len; i++)
+    {
+      if (i)
+        g_string_append (out, ", ");
+      lk_cli_json_float (out, (float) g_array_index (losses, double, i));
+    }
+  g_string_append_c (out, ']');
+}
+
+static void
+print_json (const LkTrainParams *params, const LkTrainSummary *s, const LkIndexSummary *index)
+{
+  g_autoptr (GString) out = g_string_new ("{\"backend\": \"conv-ae\", ");
+
+  lk_cli_json_path (out, "model_path", s->model_path);
+  g_string_append_printf (
+    out,
+    ", \"epochs\": %d, \"best_epoch\": %d, \"input_size\": %d, \"latent\": %d, "
+    "\"batch\": %d, \"seed\": %" G_GUINT64_FORMAT
+    ", \"train_images\": %u, \"validation_images\": %u",
+    s->epochs, s->best_epoch, params->input_size, params->latent, params->batch, params->seed,
+    s->n_train, s->n_val);
+  append_losses (out, "train_loss", s->train_loss);
+  append_losses (out, "val_loss", s->val_loss);
+  g_string_append (out, ", \"images_per_second\": ");
+  lk_cli_json_float (out, (float) s->images_per_second);
+  g_string_append_printf (out, ", \"seconds\": %.3f, \"cancelled\": %s, \"stopped_early\": %s",
+                          s->seconds, s->cancelled ? "true" : "false",
+                          s->stopped_early ? "true" : "false");
+  g_string_append (out, ", \"failed\": [");
+  for (guint i = 0; i < s->failures->len; i++)
+    {
+      const LkIndexFailure *f = s->failures->pdata[i];
+      g_string_append (out, i ? ", {" : "{");
+      lk_cli_json_path (out, "path", f->path);
+      g_string_append (out, ", \"reason\": ");
+      lk_cli_json_string (out, f->reason);
+      g_string_append_c (out, '}');
+    }
+  g_string_append_printf (out, "], \"embedded\": %u", index ? index->added + index->updated : 0);
+  g_string_append_printf (out, ", \"architecture\": %s}\n", s->architecture);
+  fwrite (out->str, 1, out->len, stdout);
+}
+
+int
+lk_cli_train (int argc, char **argv)
+{
+  g_autofree char *index_path = NULL, *backend_name = NULL;
+  g_auto (GStrv) dirs = NULL;
+  LkTrainParams params = lk_train_default_params ();
+  gint64 seed = (gint64) params.seed;
+  gboolean json = FALSE, no_augment = FALSE;
+  const GOptionEntry entries[] = {
+    { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
+      N_ ("Catalog file (default: FOLDER’s, else the one last indexed)"), N_ ("FILE") },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
+      N_ ("conv-ae (the only one that is trained)"), N_ ("NAME") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &params.epochs, N_ ("Passes over the photos (20)"), "N" },
+    { "latent", 'l', 0, G_OPTION_ARG_INT, &params.latent,
+      N_ ("Length of the code, the search vector (128)"), "D" },
+    { "size", 's', 0, G_OPTION_ARG_INT, &params.input_size,
+      N_ ("Input size in pixels, 16–256, a multiple of 4 (64)"), "S" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &params.batch, N_ ("Photos per step (32)"), "N" },
+    { "learning-rate", 0, 0, G_OPTION_ARG_DOUBLE, &params.learning_rate,
+      N_ ("AdamW’s learning rate (0.001)"), "F" },
+    { "denoise", 'd', 0, G_OPTION_ARG_DOUBLE, &params.denoise,
+      N_ ("Noise added to the inputs, 0–1 (0.05)"), "F" },
+    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment,
+      N_ ("No random flips, shifts or brightness"), NULL },
+    { "patience", 0, 0, G_OPTION_ARG_INT, &params.patience,
+      N_ ("Stop after N epochs without a better validation loss (never)"), "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_ ("Seed of the initial weights and batches (1)"),
+      "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &params.n_threads, N_ ("Worker threads (all cores)"),
+      "N" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the summary as JSON"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &dirs, NULL, NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context =
+    g_option_context_new (_ ("[FOLDER] — train the autoencoder on a catalog"));
+  g_autoptr (GError) error = NULL;
+  LkBackend backend;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context,
+                                _ ("Trains the convolutional autoencoder on the photos of a "
+                                   "catalog, keeps the epoch with the best validation loss, and "
+                                   "embeds the catalog with it."));
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      lk_cli_fail ("train: %s", error->message);
+      return LK_CLI_USAGE;
+    }
+  if (dirs && dirs[0] && dirs[1])
+    {
+      lk_cli_fail (_ ("train: give at most one folder (lookalike-cli train --help)"));
+      return LK_CLI_USAGE;
+    }
+  if (!lk_cli_parse_backend ("train", backend_name, &backend))
+    return LK_CLI_USAGE;
+  if (backend != LK_CLI_BACKEND_DEFAULT && backend != LK_BACKEND_CONV_AE)
+    {
+      lk_cli_fail (_ ("train: the %s backend is not trained by Lookalike: only conv-ae is"),
+                   lk_backend_to_string (backend));
+      return LK_CLI_USAGE;
+    }
+  params.seed = (guint64) seed;
+  params.augment = !no_augment;
+  if (!lk_train_params_check (&params, &error))
+    {
+      lk_cli_fail ("train: %s", error->message);
+      return LK_CLI_USAGE;
+    }
+
+  g_autofree char *path = NULL;
+  const char *root = dirs && dirs[0] ? dirs[0] : NULL;
+  if (index_path)
+    path = g_strdup (index_path);
+  else if (root)
+    path = lk_catalog_default_path (root);
+  else if (!(path = lk_cli_catalog_path (NULL, &error)))
+    return lk_cli_fail ("%s", error->message);
+  g_autoptr (LkCatalog) catalog = lk_catalog_open (path, root, &error);
+  if (!catalog)
+    return lk_cli_fail ("%s", error->message);
+
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  lk_cli_catch_signals (cancellable);
+  LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
+
+  /* one process at a time trains and embeds a catalog */
+  if (!lk_catalog_lock_for_writing (catalog, lk_cli_index_progress, &progress, cancellable, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
+      return lk_cli_fail ("%s", error->message);
+    }
+  g_autoptr (LkTrainSummary) summary = NULL;
+  if (!train (catalog, &params, &progress, cancellable, &summary, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted before the first epoch ended: the model and the "
+                               "catalog are as they were"));
+      return lk_cli_fail ("%s", error->message);
+    }
+  lk_cli_remember_catalog (path);
+
+  /* the catalog's vectors come from the model it has now */
+  g_autoptr (LkEmbedder) embedder = lk_embedder_new_conv_ae (summary->model_path, &error);
+  if (!embedder)
+    return lk_cli_fail ("%s", error->message);
+  if (summary->cancelled)
+    fprintf (stderr,
+             _ ("interrupted: kept the best model so far (epoch %d); embedding the "
+                "catalog with it\n"),
+             summary->best_epoch);
+  LkIndexParams index_params = lk_index_default_params ();
+  index_params.n_threads = params.n_threads;
+  g_autoptr (LkIndexSummary) indexed = NULL;
+  gboolean ok =
+    lk_catalog_index (catalog, embedder, &index_params, lk_cli_index_progress, &progress, &indexed,
+                      summary->cancelled ? NULL : cancellable, &error);
+  if (progress.drew)
+    fputc ('\n', stderr);
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted while embedding: the model is saved and what was "
+                               "embedded is kept; run lookalike-cli index --backend conv-ae to "
+                               "finish"));
+      return lk_cli_fail ("%s", error->message);
+    }
+
+  if (json)
+    print_json (&params, summary, indexed);
+  else
+    {
+      double val = summary->val_loss->len
+                     ? g_array_index (summary->val_loss, double, summary->best_epoch - 1)
+                     : NAN;
+      printf (_ ("trained conv-ae on %u photos (%u held out) for %d epochs in %.0f s, %.0f "
+                 "images/s: validation loss %.4f at epoch %d\n"),
+              summary->n_train, summary->n_val, summary->epochs, summary->seconds,
+              summary->images_per_second, val, summary->best_epoch);
+      g_autofree char *shown = lk_path_display_line (summary->model_path);
+      printf (_ ("model: %s\n"), shown);
+      g_autofree char *line = lk_index_summary_to_string (indexed, 10);
+      printf ("%s\n", line);
+    }
+  return LK_CLI_OK;
+}

@@ -195,10 +195,22 @@ uniform (uint64_t *rng)
   return ((double) (nn_rng_next (rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
-static double
-normal (uint64_t *rng)
+/* two standard normals (Marsaglia's polar method: no trigonometry, a quarter of draws rejected) */
+static void
+normal_pair (uint64_t *rng, float *a, float *b)
 {
-  return sqrt (-2.0 * log (uniform (rng))) * cos (2.0 * G_PI * uniform (rng));
+  double u, v, r;
+
+  do
+    {
+      u = 2.0 * uniform (rng) - 1.0;
+      v = 2.0 * uniform (rng) - 1.0;
+      r = u * u + v * v;
+    }
+  while (r >= 1.0 || r == 0.0);
+  r = sqrt (-2.0 * log (r) / r);
+  *a = (float) (u * r);
+  *b = (float) (v * r);
 }
 
 /* @out (S, S, 3): @in flipped, shifted and brightened as @rng says */
@@ -262,13 +274,18 @@ train_step (Trainer *t, const guint *ids, int B)
     }
   memcpy (t->target, input, n * sizeof (float));
   if (p->denoise > 0)
-    for (gsize i = 0; i < n; i++)
-      input[i] = CLAMP (input[i] + (float) (p->denoise * normal (&t->rng)), 0.0f, 1.0f);
+    for (gsize i = 0; i < n; i += 2)
+      {
+        float z[2];
+        normal_pair (&t->rng, &z[0], &z[1]);
+        for (gsize k = i; k < MIN (i + 2, n); k++)
+          input[k] = CLAMP (input[k] + (float) p->denoise * z[k - i], 0.0f, 1.0f);
+      }
 
   lk_conv_ae_zero_grad (t->model);
   loss = lk_conv_ae_forward (t->run, B, t->target, t->pool);
   lk_conv_ae_backward (t->run, t->target, 1.0f, NULL, t->pool);
-  lk_conv_ae_update (t->model, (float) p->learning_rate, (float) p->weight_decay);
+  lk_conv_ae_update (t->model, (float) p->learning_rate, (float) p->weight_decay, t->pool);
   return loss;
 }
 

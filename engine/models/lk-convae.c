@@ -244,12 +244,106 @@ lk_conv_ae_zero_grad (LkConvAe *model)
   memset (model->grads, 0, model->n_params * sizeof (float));
 }
 
-void
-lk_conv_ae_update (LkConvAe *model, float lr, float weight_decay)
+/* ---------------------------------------------------------------------------------------------- */
+/* Elementwise work on the worker threads                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Elementwise kernels have no reductions, so splitting them into chunks changes no bit. */
+typedef enum
 {
-  model->step++;
-  nn_adamw_update (model->params, model->grads, model->m, model->v, model->n_params, lr, 0.9f,
-                   0.999f, 1e-8f, weight_decay, model->step);
+  ELEM_LEAKY_FORWARD,
+  ELEM_LEAKY_BACKWARD,
+  ELEM_SIGMOID_FORWARD,
+  ELEM_ADAMW,
+} ElemKind;
+
+typedef struct
+{
+  ElemKind kind;
+  float *out;
+  const float *a, *b;
+  float *m, *v;
+  gsize N;
+  float slope, lr, weight_decay;
+  int step, n_chunks;
+} ElemJob;
+
+static void
+elem_task (void *ctx, int task, int thread)
+{
+  ElemJob *job = ctx;
+  gsize first = job->N * (gsize) task / (gsize) job->n_chunks;
+  gsize last = job->N * (gsize) (task + 1) / (gsize) job->n_chunks;
+  gsize n = last - first;
+
+  (void) thread;
+  switch (job->kind)
+    {
+    case ELEM_LEAKY_FORWARD:
+      nn_leaky_relu_forward (job->out + first, job->a + first, n, job->slope);
+      break;
+    case ELEM_LEAKY_BACKWARD:
+      nn_leaky_relu_backward (job->out + first, job->a + first, job->b + first, n, job->slope);
+      break;
+    case ELEM_SIGMOID_FORWARD:
+      nn_sigmoid_forward (job->out + first, job->a + first, n);
+      break;
+    case ELEM_ADAMW:
+      nn_adamw_update (job->out + first, job->a + first, job->m + first, job->v + first, n, job->lr,
+                       0.9f, 0.999f, 1e-8f, job->weight_decay, job->step);
+      break;
+    }
+}
+
+static void
+run_elem (NnPool *pool, ElemJob *job)
+{
+  int threads = pool ? nn_pool_get_n_threads (pool) : 1;
+
+  /* small tensors are not worth waking a thread for */
+  job->n_chunks = job->N < 16384 ? 1 : threads;
+  nn_pool_run (pool, job->n_chunks, elem_task, job);
+}
+
+static void
+leaky_forward (NnPool *pool, float *out, const float *inp, gsize N, float slope)
+{
+  ElemJob job = { .kind = ELEM_LEAKY_FORWARD, .out = out, .a = inp, .N = N, .slope = slope };
+  run_elem (pool, &job);
+}
+
+static void
+leaky_backward (NnPool *pool, float *dinp, const float *dout, const float *inp, gsize N,
+                float slope)
+{
+  ElemJob job = {
+    .kind = ELEM_LEAKY_BACKWARD, .out = dinp, .a = dout, .b = inp, .N = N, .slope = slope
+  };
+  run_elem (pool, &job);
+}
+
+static void
+sigmoid_forward (NnPool *pool, float *out, const float *inp, gsize N)
+{
+  ElemJob job = { .kind = ELEM_SIGMOID_FORWARD, .out = out, .a = inp, .N = N };
+  run_elem (pool, &job);
+}
+
+void
+lk_conv_ae_update (LkConvAe *model, float lr, float weight_decay, NnPool *pool)
+{
+  ElemJob job = {
+    .kind = ELEM_ADAMW,
+    .out = model->params,
+    .a = model->grads,
+    .m = model->m,
+    .v = model->v,
+    .N = model->n_params,
+    .lr = lr,
+    .weight_decay = weight_decay,
+    .step = ++model->step,
+  };
+  run_elem (pool, &job);
 }
 
 char *
@@ -310,7 +404,6 @@ typedef struct
   float *unlat_pre;                      /* (B, F) */
   float *unlat_out;                      /* (B, F) */
   float *dec_in0;                        /* (w[n-1], B, s, s) */
-  float *dec_up[LK_CONV_AE_MAX_STAGES];  /* (c_in, B, 2h, 2h) */
   float *dec_pre[LK_CONV_AE_MAX_STAGES]; /* (c_out, B, 2h, 2h) */
   float *dec_out[LK_CONV_AE_MAX_STAGES]; /* (c_out, B, 2h, 2h); the last is the reconstruction */
 } Acts;
@@ -362,7 +455,6 @@ point_acts (const LkConvAeConfig *c, int B, float *base, Acts *a, gsize *encoder
   for (int i = 0; i < c->stages; i++)
     {
       side *= 2;
-      CARVE (a->dec_up[i], (gsize) dec_in (c, i) * B * side * side);
       CARVE (a->dec_pre[i], (gsize) dec_out (c, i) * B * side * side);
       CARVE (a->dec_out[i], (gsize) dec_out (c, i) * B * side * side);
     }
@@ -403,10 +495,9 @@ lk_conv_ae_run_new (LkConvAe *model, int max_batch, gboolean training, int n_thr
     }
   for (int i = 0; training && i < c->stages; i++)
     {
+      need = MAX (need, nn_upconv2d_train_scratch_floats (run->max_batch, dec_in (c, i), side, side,
+                                                          dec_out (c, i), run->n_threads));
       side *= 2;
-      need =
-        MAX (need, nn_conv2d_train_scratch_floats (run->max_batch, dec_in (c, i), side, side,
-                                                   dec_out (c, i), CONV_K, 1, 1, run->n_threads));
     }
   run->scratch_floats = need;
   if (!(run->scratch = g_try_new (float, MAX (need, 1))))
@@ -469,7 +560,7 @@ encode (LkConvAeRun *run, int B, NnPool *pool)
       nn_conv2d_train_forward (a->enc_pre[i], x, model->p.enc_w[i], model->p.enc_b[i], B,
                                enc_in (c, i), side, side, c->widths[i], CONV_K, 2, 1, pool,
                                run->scratch);
-      nn_leaky_relu_forward (a->enc_out[i], a->enc_pre[i], N, c->slope);
+      leaky_forward (pool, a->enc_out[i], a->enc_pre[i], N, c->slope);
       x = a->enc_out[i];
       side = ho;
     }
@@ -499,20 +590,19 @@ lk_conv_ae_forward (LkConvAeRun *run, int B, const float *target, NnPool *pool)
   carve_for (run, B);
   encode (run, B, pool);
   nn_dense_forward (a->unlat_pre, a->latent, model->p.unlat_w, model->p.unlat_b, B, c->latent, F);
-  nn_leaky_relu_forward (a->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
+  leaky_forward (pool, a->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
   nn_bchw_to_cbhw (a->dec_in0, a->unlat_out, B, c->widths[n - 1], side, side);
   x = a->dec_in0;
   for (int i = 0; i < n; i++)
     {
       int ci = dec_in (c, i), co = dec_out (c, i), up = side * 2;
       gsize N = (gsize) co * B * up * up;
-      nn_upsample2x_forward (a->dec_up[i], x, ci * B, side, side);
-      nn_conv2d_train_forward (a->dec_pre[i], a->dec_up[i], model->p.dec_w[i], model->p.dec_b[i], B,
-                               ci, up, up, co, CONV_K, 1, 1, pool, run->scratch);
+      nn_upconv2d_train_forward (a->dec_pre[i], x, model->p.dec_w[i], model->p.dec_b[i], B, ci,
+                                 side, side, co, pool, run->scratch);
       if (i == n - 1)
-        nn_sigmoid_forward (a->dec_out[i], a->dec_pre[i], N);
+        sigmoid_forward (pool, a->dec_out[i], a->dec_pre[i], N);
       else
-        nn_leaky_relu_forward (a->dec_out[i], a->dec_pre[i], N, c->slope);
+        leaky_forward (pool, a->dec_out[i], a->dec_pre[i], N, c->slope);
       x = a->dec_out[i];
       side = up;
     }
@@ -559,15 +649,14 @@ lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale, co
       gsize N = (gsize) co * B * side * side;
       float *dprev = i > 0 ? d->dec_out[i - 1] : d->dec_in0;
       if (i < n - 1)
-        nn_leaky_relu_backward (d->dec_pre[i], d->dec_out[i], a->dec_pre[i], N, c->slope);
-      nn_conv2d_backward (d->dec_up[i], model->g.dec_w[i], model->g.dec_b[i], d->dec_pre[i],
-                          a->dec_up[i], model->p.dec_w[i], B, ci, side, side, co, CONV_K, 1, 1,
-                          pool, run->scratch);
-      nn_upsample2x_backward (dprev, d->dec_up[i], ci * B, in_side, in_side);
+        leaky_backward (pool, d->dec_pre[i], d->dec_out[i], a->dec_pre[i], N, c->slope);
+      nn_upconv2d_backward (dprev, model->g.dec_w[i], model->g.dec_b[i], d->dec_pre[i],
+                            i > 0 ? a->dec_out[i - 1] : a->dec_in0, model->p.dec_w[i], B, ci,
+                            in_side, in_side, co, pool, run->scratch);
       side = in_side;
     }
   nn_cbhw_to_bchw (d->unlat_out, d->dec_in0, B, c->widths[n - 1], side, side);
-  nn_leaky_relu_backward (d->unlat_pre, d->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
+  leaky_backward (pool, d->unlat_pre, d->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
   nn_dense_backward (d->latent, model->g.unlat_w, model->g.unlat_b, d->unlat_pre, a->latent,
                      model->p.unlat_w, B, c->latent, F);
   if (dlatent)
@@ -580,7 +669,7 @@ lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale, co
     {
       int out_side = side, in_side = side * 2;
       gsize N = (gsize) c->widths[i] * B * out_side * out_side;
-      nn_leaky_relu_backward (d->enc_pre[i], d->enc_out[i], a->enc_pre[i], N, c->slope);
+      leaky_backward (pool, d->enc_pre[i], d->enc_out[i], a->enc_pre[i], N, c->slope);
       nn_conv2d_backward (i > 0 ? d->enc_out[i - 1] : NULL, model->g.enc_w[i], model->g.enc_b[i],
                           d->enc_pre[i], i > 0 ? a->enc_out[i - 1] : a->input, model->p.enc_w[i], B,
                           enc_in (c, i), in_side, in_side, c->widths[i], CONV_K, 2, 1, pool,

@@ -110,8 +110,8 @@ const LkConvAeTensor *lk_conv_ae_lookup (const LkConvAe *model, const char *name
 /* Gradients and moments, zeroed. Returns FALSE when out of memory. */
 gboolean lk_conv_ae_enable_training (LkConvAe *model);
 void lk_conv_ae_zero_grad (LkConvAe *model);
-/* One AdamW step (betas 0.9, 0.999, eps 1e-8) on every parameter. */
-void lk_conv_ae_update (LkConvAe *model, float lr, float weight_decay);
+/* One AdamW step (betas 0.9, 0.999, eps 1e-8) on every parameter, on @pool's threads (nullable). */
+void lk_conv_ae_update (LkConvAe *model, float lr, float weight_decay, NnPool *pool);
 
 /* The layers in order as a JSON array, the architecture a model file records:
  * [{"name":"encoder.0","type":"conv2d","in":3,"out":32,"kernel":3,"stride":2,"padding":1,

@@ -264,6 +264,23 @@ void nn_upsample2x_backward (float *dinp,       /* (P, H, W) */
                              const float *dout, /* (P, 2H, 2W) */
                              int P, int H, int W);
 
+/* conv3×3 (upsample2x (inp)) + bias, stride 1, padding 1, computed as four 2×2 convolutions of
+ * inp, one per output phase (the upsampled tensor never exists): out is (OC, B, 2H, 2W). Scratch
+ * floats: nn_upconv2d_train_scratch_floats. */
+size_t nn_upconv2d_train_scratch_floats (int B, int C, int H, int W, int OC, int n_threads);
+void nn_upconv2d_train_forward (float *out,          /* (OC, B, 2H, 2W) */
+                                const float *inp,    /* (C, B, H, W) */
+                                const float *weight, /* (OC, C, 3, 3) */
+                                const float *bias,   /* (OC) or NULL */
+                                int B, int C, int H, int W, int OC, NnPool *pool, float *scratch);
+void nn_upconv2d_backward (float *dinp,         /* (C, B, H, W) or NULL */
+                           float *dweight,      /* (OC, C, 3, 3) */
+                           float *dbias,        /* (OC) */
+                           const float *dout,   /* (OC, B, 2H, 2W) */
+                           const float *inp,    /* (C, B, H, W) */
+                           const float *weight, /* (OC, C, 3, 3) */
+                           int B, int C, int H, int W, int OC, NnPool *pool, float *scratch);
+
 /* Mean squared error over N values; backward adds scale · d(loss)/d(pred). */
 float nn_mse_forward (const float *pred, const float *target, size_t N);
 void nn_mse_backward (float *dpred, const float *pred, const float *target, size_t N, float scale);

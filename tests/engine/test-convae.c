@@ -196,14 +196,14 @@ test_torch_cross_check (gconstpointer data)
           worst_grad = fmax (worst_grad, rel);
           memcpy (forced->grads + t->offset, g, t->size * sizeof (float));
         }
-      lk_conv_ae_update (forced, (float) lr, (float) wd);
+      lk_conv_ae_update (forced, (float) lr, (float) wd, pool);
 
       /* free-running */
       load_batch (run2, init, k, B, S, target);
       lk_conv_ae_zero_grad (free_run);
       loss = lk_conv_ae_forward (run2, B, target, pool);
       lk_conv_ae_backward (run2, target, 1.0f, NULL, pool);
-      lk_conv_ae_update (free_run, (float) lr, (float) wd);
+      lk_conv_ae_update (free_run, (float) lr, (float) wd, pool);
       worst_free_loss = fmax (worst_free_loss, fabs (loss - losses[k]) / losses[k]);
       if (fabs (loss - losses[k]) > 1e-4 * losses[k])
         g_error ("free run, step %d: loss %.9g where PyTorch has %.9g", k, loss, losses[k]);

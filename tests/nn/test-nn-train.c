@@ -389,6 +389,97 @@ test_upsample_gradients (void)
 /* ---------------------------------------------------------------------------------------------- */
 
 /* Three steps worked by hand in double with PyTorch's formulas (decoupled decay first). */
+/* 2× upsampling then a 3×3 convolution as four 2×2 ones: against upsample + the reference
+ * convolution, forward and backward, and against finite differences */
+typedef struct
+{
+  int B, C, H, W, OC, threads;
+  float *inp, *weight, *bias, *r, *out, *scratch;
+  NnPool *pool;
+  size_t n_out;
+} UpProblem;
+
+static double
+upconv_loss (UpProblem *p)
+{
+  nn_upconv2d_train_forward (p->out, p->inp, p->weight, p->bias, p->B, p->C, p->H, p->W, p->OC,
+                             p->pool, p->scratch);
+  return dot (p->out, p->r, p->n_out);
+}
+
+static void
+check_upconv (int B, int C, int H, int W, int OC, int threads)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (B * 7 + C * 31 + OC + H);
+  size_t n_in = (size_t) C * B * H * W, n_up = (size_t) C * B * 4 * H * W;
+  size_t n_w = (size_t) OC * C * 9;
+  UpProblem p = { B, C, H, W, OC, threads, .n_out = (size_t) OC * B * 4 * H * W };
+  g_autofree float *up = g_new (float, n_up), *dup = g_new0 (float, n_up);
+  g_autofree float *expected = g_new (float, p.n_out);
+  g_autofree float *dinp = g_new0 (float, n_in), *dw = g_new0 (float, n_w);
+  g_autofree float *db = g_new0 (float, OC);
+  g_autofree float *ref_dinp = g_new0 (float, n_in), *ref_dw = g_new0 (float, n_w);
+  g_autofree float *ref_db = g_new0 (float, OC);
+
+  p.inp = random_tensor (rng, n_in, 1.0f);
+  p.weight = random_tensor (rng, n_w, 0.5f);
+  p.bias = random_tensor (rng, OC, 0.5f);
+  p.r = random_tensor (rng, p.n_out, 1.0f);
+  p.out = g_new (float, p.n_out);
+  p.pool = nn_pool_new (threads);
+  p.scratch = g_new (float, nn_upconv2d_train_scratch_floats (B, C, H, W, OC, threads));
+
+  nn_upsample2x_forward (up, p.inp, C * B, H, W);
+  nn_conv2d_forward_ref (expected, up, p.weight, p.bias, B, C, 2 * H, 2 * W, OC, 3, 1, 1);
+  upconv_loss (&p);
+  assert_close ("upconv forward", p.out, 1.0, expected, p.n_out);
+
+  for (int round = 0; round < 2; round++)
+    nn_upconv2d_backward (dinp, dw, db, p.r, p.inp, p.weight, B, C, H, W, OC, p.pool, p.scratch);
+  nn_conv2d_backward_ref (dup, ref_dw, ref_db, p.r, up, p.weight, B, C, 2 * H, 2 * W, OC, 3, 1, 1);
+  nn_upsample2x_backward (ref_dinp, dup, C * B, H, W);
+  assert_close ("upconv dinp", dinp, 0.5, ref_dinp, n_in);
+  assert_close ("upconv dweight", dw, 0.5, ref_dw, n_w);
+  assert_close ("upconv dbias", db, 0.5, ref_db, (size_t) OC);
+
+  for (int t = 0; t < 16; t++)
+    {
+      size_t i = (size_t) g_rand_int_range (rng, 0, (int) n_in);
+      float saved = p.inp[i];
+      double plus, minus;
+      p.inp[i] = saved + 0.25f;
+      plus = upconv_loss (&p);
+      p.inp[i] = saved - 0.25f;
+      minus = upconv_loss (&p);
+      p.inp[i] = saved;
+      assert_gradient ("upconv dinp", i, dinp[i] / 2, (plus - minus) / 0.5, 2e-3);
+      i = (size_t) g_rand_int_range (rng, 0, (int) n_w);
+      saved = p.weight[i];
+      p.weight[i] = saved + 0.25f;
+      plus = upconv_loss (&p);
+      p.weight[i] = saved - 0.25f;
+      minus = upconv_loss (&p);
+      p.weight[i] = saved;
+      assert_gradient ("upconv dweight", i, dw[i] / 2, (plus - minus) / 0.5, 2e-3);
+    }
+  nn_pool_free (p.pool);
+  g_free (p.inp);
+  g_free (p.weight);
+  g_free (p.bias);
+  g_free (p.r);
+  g_free (p.out);
+  g_free (p.scratch);
+}
+
+static void
+test_upconv_gradients (void)
+{
+  check_upconv (3, 5, 3, 5, 7, 1);    /* odd, not square, channels not a multiple of 8 */
+  check_upconv (5, 3, 4, 2, 3, 2);    /* a batch split unevenly between threads */
+  check_upconv (2, 9, 1, 1, 2, 3);    /* a single pixel: every tap but one in the padding */
+  check_upconv (5, 64, 32, 32, 2, 2); /* two images per column block: several blocks per task */
+}
+
 static void
 test_adamw_matches_its_formula (void)
 {
@@ -442,6 +533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/train/dense-gradients", test_dense_gradients);
   g_test_add_func ("/nn/train/elementwise-gradients", test_elementwise_gradients);
   g_test_add_func ("/nn/train/upsample-gradients", test_upsample_gradients);
+  g_test_add_func ("/nn/train/upconv-gradients", test_upconv_gradients);
   g_test_add_func ("/nn/train/adamw", test_adamw_matches_its_formula);
   g_test_add_func ("/nn/train/he-init", test_he_init);
   return g_test_run ();

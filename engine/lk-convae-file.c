@@ -101,6 +101,8 @@ training_json (const LkConvAeInfo *info)
   json_builder_add_double_value (b, info->weight_decay);
   json_builder_set_member_name (b, "denoise");
   json_builder_add_double_value (b, info->denoise);
+  json_builder_set_member_name (b, "invariance");
+  json_builder_add_double_value (b, info->invariance);
   json_builder_set_member_name (b, "augment");
   json_builder_add_boolean_value (b, info->augment);
   add_losses (b, "train_loss", info->train_loss);
@@ -288,6 +290,8 @@ read_training (JsonObject *o, LkConvAeInfo *info)
       || json_node_get_value_type (augment) != G_TYPE_BOOLEAN)
     return FALSE;
   info->augment = json_node_get_boolean (augment);
+  if (json_object_has_member (o, "invariance") && !get_double (o, "invariance", &info->invariance))
+    return FALSE;
   return read_losses (o, "train_loss", info->train_loss)
          && read_losses (o, "val_loss", info->val_loss);
 }

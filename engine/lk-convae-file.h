@@ -9,6 +9,7 @@
  *   architecture  every layer in order (lk_conv_ae_architecture_json ())
  *   preprocess    how photos become the square input ("center-crop")
  *   training      {"seed","epochs","batch","learning_rate","weight_decay","denoise","augment",
+ *                  "invariance",
  *                  "train_loss":[…],"val_loss":[…],"best_epoch","n_train","n_val","seconds"}
  *   catalog_root  the folder it was trained on; date, ISO 8601 UTC
  * A file from anywhere is untrusted: its config must build, its architecture must be the config's,
@@ -31,7 +32,7 @@ typedef struct
   guint64 seed;
   int epochs;
   int batch;
-  double learning_rate, weight_decay, denoise;
+  double learning_rate, weight_decay, denoise, invariance;
   gboolean augment;
   GArray *train_loss; /* (element-type double) */
   GArray *val_loss;   /* (element-type double) */

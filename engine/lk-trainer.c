@@ -45,6 +45,7 @@ lk_train_default_params (void)
     .weight_decay = 1e-4,
     .denoise = 0.05,
     .augment = TRUE,
+    .invariance = 0.0,
     .validation = 0.1,
     .patience = 0,
     .seed = 1,
@@ -89,6 +90,8 @@ lk_train_params_check (const LkTrainParams *p, GError **error)
     return out_of_range (error, "weight decay", p->weight_decay, 0, 1);
   if (!(p->denoise >= 0 && p->denoise <= 1))
     return out_of_range (error, "denoising strength", p->denoise, 0, 1);
+  if (!(p->invariance >= 0 && p->invariance <= 100))
+    return out_of_range (error, "invariance weight", p->invariance, 0, 100);
   if (!(p->validation >= 0 && p->validation <= 0.5))
     return out_of_range (error, "validation share", p->validation, 0, 0.5);
   if (p->patience < 0 || p->n_threads < 0 || p->n_threads > 1024)
@@ -249,28 +252,30 @@ typedef struct
   gsize plane;     /* bytes of one cached image */
   float *target;   /* (3, batch, S, S) */
   guint8 *scratch; /* (S, S, 3) */
+  float *dlatent;  /* (2 · batch, L): the invariance term's gradient */
   uint64_t rng;
 } Trainer;
 
-/* one step on cached images @ids: returns the loss */
+/* one step on cached images @ids: returns the loss; with an invariance term each image enters
+ * twice, as two independent augmentations of it, rows i and B + i */
 static float
 train_step (Trainer *t, const guint *ids, int B)
 {
   const LkTrainParams *p = t->params;
-  int S = t->model->config.input_size;
-  gsize n = (gsize) 3 * B * S * S;
+  int S = t->model->config.input_size, views = p->invariance > 0 ? 2 : 1, R = views * B;
+  gsize n = (gsize) 3 * R * S * S;
   float *input = lk_conv_ae_run_get_input (t->run);
-  float loss;
+  double loss;
 
-  for (int b = 0; b < B; b++)
+  for (int r = 0; r < R; r++)
     {
-      const guint8 *image = t->cache + (gsize) ids[b] * t->plane;
+      const guint8 *image = t->cache + (gsize) ids[r % B] * t->plane;
       if (p->augment)
         {
           augment (t->scratch, image, S, &t->rng);
           image = t->scratch;
         }
-      lk_conv_ae_set_input (t->run, B, b, image);
+      lk_conv_ae_set_input (t->run, R, r, image);
     }
   memcpy (t->target, input, n * sizeof (float));
   if (p->denoise > 0)
@@ -283,10 +288,14 @@ train_step (Trainer *t, const guint *ids, int B)
       }
 
   lk_conv_ae_zero_grad (t->model);
-  loss = lk_conv_ae_forward (t->run, B, t->target, t->pool);
-  lk_conv_ae_backward (t->run, t->target, 1.0f, NULL, t->pool);
+  /* the loss reported is the reconstruction's, comparable with the validation loss */
+  loss = lk_conv_ae_forward (t->run, R, t->target, t->pool);
+  if (views == 2)
+    lk_conv_ae_invariance_loss (t->dlatent, lk_conv_ae_get_latent (t->run), B,
+                                t->model->config.latent, (float) p->invariance);
+  lk_conv_ae_backward (t->run, t->target, 1.0f, views == 2 ? t->dlatent : NULL, t->pool);
   lk_conv_ae_update (t->model, (float) p->learning_rate, (float) p->weight_decay, t->pool);
-  return loss;
+  return (float) loss;
 }
 
 /* the mean loss over images @ids as they are */
@@ -344,13 +353,14 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   g_autofree float *best = NULL, *target = NULL;
   g_autofree guint8 *scratch = NULL;
   g_autofree guint *order = NULL;
+  g_autofree float *dlatent = NULL;
   const char *root = lk_catalog_get_root (catalog);
   gint64 start = g_get_monotonic_time (), last_report = 0, train_start;
   NnPool *pool = NULL;
   guint n = 0, n_train = 0, n_val = 0;
   gsize plane;
   double best_val = INFINITY;
-  int n_threads, best_epoch = 0, since_best = 0, S;
+  int n_threads, best_epoch = 0, since_best = 0, S, views;
   gboolean ok = FALSE;
   LkTrainProgress p = {
     .phase = LK_TRAIN_LOADING, .eta_seconds = -1, .train_loss = NAN, .val_loss = NAN
@@ -359,6 +369,7 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   if (!lk_train_params_check (&params, error))
     return FALSE;
   S = params.input_size;
+  views = params.invariance > 0 ? 2 : 1;
   config = lk_conv_ae_config_default (S, params.latent);
   n_threads = params.n_threads > 0 ? params.n_threads : (int) g_get_num_processors ();
   summary->model_path = params.output ? g_strdup (params.output)
@@ -458,9 +469,10 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
     goto out;
   lk_conv_ae_init (model, params.seed);
   if (!lk_conv_ae_enable_training (model)
-      || !(run = lk_conv_ae_run_new (model, params.batch, TRUE, n_threads))
+      || !(run = lk_conv_ae_run_new (model, views * params.batch, TRUE, n_threads))
       || !(best = g_try_new (float, model->n_params))
-      || !(target = g_try_new (float, (gsize) 3 * params.batch * S * S)))
+      || !(target = g_try_new (float, (gsize) 3 * views * params.batch * S * S))
+      || !(dlatent = g_try_new (float, (gsize) views *params.batch *params.latent)))
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
                    "not enough memory to train an autoencoder of %d pixels in batches of %d", S,
@@ -474,6 +486,7 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
                 .model = model,
                 .run = run,
                 .pool = pool,
+                .dlatent = dlatent,
                 .cache = cache,
                 .plane = plane,
                 .target = target,
@@ -596,6 +609,7 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   info->weight_decay = params.weight_decay;
   info->denoise = params.denoise;
   info->augment = params.augment;
+  info->invariance = params.invariance;
   g_array_append_vals (info->train_loss, summary->train_loss->data, summary->train_loss->len);
   g_array_append_vals (info->val_loss, summary->val_loss->data, summary->val_loss->len);
   info->best_epoch = best_epoch;

@@ -529,6 +529,8 @@ typedef struct
   double weight_decay;  /* AdamW's decoupled weight decay (0.0001) */
   double denoise;       /* standard deviation of the Gaussian noise added to inputs, 0–1 (0.05) */
   gboolean augment;     /* random flips, shifts and brightness (TRUE) */
+  double invariance;    /* weight of a term pulling the codes of two augmentations of each photo
+                         * together, 1 − their cosine; 0: none, and each step sees each photo once */
   double validation;    /* share of the images held out, chosen by a hash of each path (0.1) */
   int patience;  /* stop after this many epochs without a better validation loss, 0 never (0) */
   guint64 seed;  /* initial weights, order of the batches, noise (1) */

@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * lookalike-cli train [--index DB] [--backend conv-ae] [--epochs N] [--latent D] [--size S]
- *                     [--batch N] [--learning-rate F] [--denoise F] [--no-augment] [--seed N]
+ *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F]
+ *                     [--no-augment] [--patience N] [--seed N]
  *                     [--threads N] [--json] [FOLDER]
  *
  * Trains on the photos under the catalog's folder, writes the model beside the catalog
@@ -201,6 +202,8 @@ lk_cli_train (int argc, char **argv)
       N_ ("AdamW’s learning rate (0.001)"), "F" },
     { "denoise", 'd', 0, G_OPTION_ARG_DOUBLE, &params.denoise,
       N_ ("Noise added to the inputs, 0–1 (0.05)"), "F" },
+    { "invariance", 0, 0, G_OPTION_ARG_DOUBLE, &params.invariance,
+      N_ ("Weight of the term that pulls two augmentations of a photo together (0)"), "F" },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment,
       N_ ("No random flips, shifts or brightness"), NULL },
     { "patience", 0, 0, G_OPTION_ARG_INT, &params.patience,

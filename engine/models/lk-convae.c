@@ -677,3 +677,32 @@ lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale, co
       side = in_side;
     }
 }
+
+double
+lk_conv_ae_invariance_loss (float *dz, const float *z, int B, int L, float lambda)
+{
+  double total = 0.0;
+
+  for (int i = 0; i < B; i++)
+    {
+      const float *u = z + (gsize) i * L, *v = z + (gsize) (B + i) * L;
+      float *du = dz + (gsize) i * L, *dv = dz + (gsize) (B + i) * L;
+      double uu = 0, vv = 0, uv = 0;
+      for (int k = 0; k < L; k++)
+        {
+          uu += (double) u[k] * u[k];
+          vv += (double) v[k] * v[k];
+          uv += (double) u[k] * v[k];
+        }
+      double nu = sqrt (uu) + 1e-12, nv = sqrt (vv) + 1e-12, cosine = uv / (nu * nv);
+      /* d cos / du = v / (|u| |v|) − cos · u / |u|², and the same with u and v swapped */
+      double k_ = -lambda / B;
+      for (int k = 0; k < L; k++)
+        {
+          du[k] = (float) (k_ * (v[k] / (nu * nv) - cosine * u[k] / (nu * nu)));
+          dv[k] = (float) (k_ * (u[k] / (nu * nv) - cosine * v[k] / (nv * nv)));
+        }
+      total += 1.0 - cosine;
+    }
+  return lambda * total / B;
+}

@@ -147,4 +147,9 @@ const float *lk_conv_ae_get_reconstruction (LkConvAeRun *run);
 void lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale,
                           const float *dlatent, NnPool *pool);
 
+/* The augmentation-invariance term: λ · the mean over B pairs of 1 − cos (z_a, z_b), the two
+ * views of image i being rows i and B + i of @z (2B, L). Returns it, and writes its gradient with
+ * respect to @z to @dz (2B, L), for lk_conv_ae_backward ()'s @dlatent. */
+double lk_conv_ae_invariance_loss (float *dz, const float *z, int B, int L, float lambda);
+
 G_END_DECLS

@@ -745,6 +745,40 @@ test_broken_model_files (void)
   remove_tree (dir);
 }
 
+/* the invariance term's gradient against finite differences */
+static void
+test_invariance_gradient (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+  enum
+  {
+    B = 3,
+    L = 7
+  };
+  float z[2 * B * L], dz[2 * B * L], scratch[2 * B * L];
+
+  for (int i = 0; i < 2 * B * L; i++)
+    z[i] = (float) g_rand_double_range (rng, -1, 1);
+  double loss = lk_conv_ae_invariance_loss (dz, z, B, L, 0.7f);
+  g_assert_cmpfloat (loss, >, 0);
+  for (int i = 0; i < 2 * B * L; i++)
+    {
+      float saved = z[i];
+      double plus, minus;
+      z[i] = saved + 1e-3f;
+      plus = lk_conv_ae_invariance_loss (scratch, z, B, L, 0.7f);
+      z[i] = saved - 1e-3f;
+      minus = lk_conv_ae_invariance_loss (scratch, z, B, L, 0.7f);
+      z[i] = saved;
+      double numeric = (plus - minus) / 2e-3;
+      if (fabs (numeric - dz[i]) > 1e-3 * fmax (fabs (numeric), 1e-2))
+        g_error ("dz[%d]: %.6g, finite difference %.6g", i, dz[i], numeric);
+    }
+  /* identical views: no loss */
+  memcpy (z + B * L, z, sizeof (float) * B * L);
+  g_assert_cmpfloat (fabs (lk_conv_ae_invariance_loss (dz, z, B, L, 0.7f)), <, 1e-6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -757,6 +791,7 @@ main (int argc, char **argv)
       g_test_add_data_func_full (name, g_strdup (argv[i]), test_torch_cross_check, g_free);
     }
   g_test_add_func ("/engine/convae/params-out-of-range", test_params_out_of_range);
+  g_test_add_func ("/engine/convae/invariance-gradient", test_invariance_gradient);
   g_test_add_func ("/engine/convae/broken-model-files", test_broken_model_files);
   g_test_add_func ("/engine/convae/too-few-photos", test_too_few_photos);
   g_test_add ("/engine/convae/training-lowers-the-loss", Fixture, NULL, fixture_set_up,

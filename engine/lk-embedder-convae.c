@@ -171,3 +171,14 @@ lk_embedder_new_conv_ae (const char *path, GError **error)
   embedder->priv = priv;
   return embedder;
 }
+
+guint
+lk_embedder_get_trained_on (LkEmbedder *embedder)
+{
+  Priv *priv;
+
+  if (embedder->klass != &lk_embedder_conv_ae_class)
+    return 0;
+  priv = embedder->priv;
+  return priv->info->n_train + priv->info->n_val;
+}

@@ -425,6 +425,8 @@ const char *lk_catalog_get_path (LkCatalog *catalog);
 /* Returns: (transfer full) (nullable) how @backend's vectors were made, NULL (and no error) when it
  * has none yet. */
 LkModelIdentity *lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error);
+/* How many images have a vector of @backend; -1 on error. */
+gint64 lk_catalog_count_vectors (LkCatalog *catalog, LkBackend backend, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Indexing                                                                                        */
@@ -512,6 +514,10 @@ gboolean lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkInd
 /* The conv-ae backend's model of a catalog lives beside it: "<catalog>.conv-ae.safetensors".
  * Returns: (transfer full) */
 char *lk_catalog_get_model_path (LkCatalog *catalog, LkBackend backend);
+
+/* How many photos the embedder's model was trained on (training and validation), 0 for a backend
+ * that is not trained on the catalog. */
+guint lk_embedder_get_trained_on (LkEmbedder *embedder);
 
 /* The conv-ae backend with the model file at @path: a safetensors file whose metadata describes
  * the whole network (lk_catalog_train () writes them). A file that is not one, is cut short, or

@@ -249,6 +249,17 @@ lk_cli_index (int argc, char **argv)
       return lk_cli_fail ("%s", error->message);
     }
 
+  /* an autoencoder knows the photos it was trained on; many more since, and it is worth a retrain */
+  guint trained_on = lk_embedder_get_trained_on (embedder);
+  gint64 embedded = trained_on ? lk_catalog_count_vectors (catalog, backend, NULL) : -1;
+  if (trained_on && embedded > (gint64) trained_on
+      && embedded - trained_on >= MAX (20, trained_on / 4))
+    fprintf (stderr,
+             _ ("%" G_GINT64_FORMAT " of the catalog’s %" G_GINT64_FORMAT " photos came after its "
+                "autoencoder was trained on %u: retraining it (lookalike-cli train) would fit it "
+                "to them\n"),
+             embedded - trained_on, embedded, trained_on);
+
   if (json)
     print_json (catalog, embedder, summary);
   else

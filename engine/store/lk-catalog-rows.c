@@ -133,6 +133,24 @@ lk_catalog_load_embedded (LkCatalog *catalog, LkBackend backend, GError **error)
   return g_steal_pointer (&ids);
 }
 
+gint64
+lk_catalog_count_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    lk_catalog_prepare (catalog, "SELECT count(*) FROM embeddings WHERE backend = ?1", error);
+  int rc;
+
+  if (!stmt)
+    return -1;
+  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    {
+      lk_catalog_db_error (catalog, rc, error, "reading the index");
+      return -1;
+    }
+  return sqlite3_column_int64 (stmt, 0);
+}
+
 gboolean
 lk_catalog_put_item (LkCatalog *catalog, LkCatalogItem *item, GError **error)
 {

@@ -110,7 +110,13 @@ class Train(unittest.TestCase):
         export(self.folder, 4)
         again = self.cli("index", "--index", self.db, "--backend", "conv-ae", self.folder)
         self.assertNotIn("training", again.stderr)
+        self.assertNotIn("retraining", again.stderr)  # 10 more than 30: not worth it yet
         self.assertIn("added 10", again.stdout)
+        export(self.folder, 6)
+        more = self.cli("index", "--index", self.db, "--backend", "conv-ae", self.folder)
+        self.assertIn("added 20", more.stdout)
+        self.assertIn("30 of the catalog’s 60 photos came after its autoencoder was trained on 30: "
+                      "retraining it (lookalike-cli train) would fit it to them", more.stderr)
 
     def test_same_seed_same_vectors(self):
         export(self.folder, 3)

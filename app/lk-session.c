@@ -1,154 +1,32 @@
-/* lk-session.c: the open catalog, as the window uses it.
+/* lk-session.c: the open catalog, as the window uses it: its state, opening and indexing.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Everything slow runs in GTask workers: opening and indexing in one (its own catalog handle;
  * SQLite's WAL lets the search handle read meanwhile; the indexing itself on a lower-priority
- * thread, see index_thread), each search in another. Indexing progress
- * arrives from the worker at most five times a second and reaches the properties through a single
- * pending idle, however many reports came in between. A generation number, bumped by every open
- * and close, lets results of superseded work be dropped.
+ * thread, see lk_session_run_below), building a backend in another (lk-session-build.c), each
+ * search in another (lk-session-search.c). A run's progress goes through its LkJob, which
+ * coalesces the engine's reports into one pending idle; the session follows the current job only.
+ * A generation number, bumped by every open and close, lets results of superseded work be
+ * dropped.
+ *
+ * Backends: the CNN features are made of the session's model (the weights chosen in Preferences,
+ * or the installed ones), and indexed whenever a catalog opens; the catalog opens without them
+ * too, the CNN backend then saying why it cannot be used. Every other backend whose vectors the
+ * catalog has is searched with the embedder its stored identity names (a conv-ae model beside the
+ * catalog), and brought up to date with it when the catalog opens.
  */
 #define G_LOG_DOMAIN "lk-session"
 
 #include "config.h"
 
-#include "lk-session.h"
-
-#include "lk-result.h"
-#include "lk-thumbnailer.h"
+#include "lk-session-private.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
-#include <inttypes.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-/* ---------------------------------------------------------------------------------------------- */
-/* LkQuery                                                                                         */
-/* ---------------------------------------------------------------------------------------------- */
-
-struct _LkQuery
-{
-  gint ref_count;
-  char *path; /* one of these three */
-  GBytes *bytes;
-  GdkTexture *texture;
-  char *name;
-};
-
-G_DEFINE_BOXED_TYPE (LkQuery, lk_query, lk_query_ref, lk_query_unref)
-
-LkQuery *
-lk_query_new_for_path (const char *path)
-{
-  LkQuery *query = g_new0 (LkQuery, 1);
-
-  query->ref_count = 1;
-  query->path = g_strdup (path);
-  query->name = g_filename_display_basename (path);
-  return query;
-}
-
-LkQuery *
-lk_query_new_for_bytes (GBytes *bytes, const char *name)
-{
-  LkQuery *query = g_new0 (LkQuery, 1);
-
-  query->ref_count = 1;
-  query->bytes = g_bytes_ref (bytes);
-  query->name = g_strdup (name);
-  return query;
-}
-
-LkQuery *
-lk_query_new_for_texture (GdkTexture *texture, const char *name)
-{
-  LkQuery *query = g_new0 (LkQuery, 1);
-
-  query->ref_count = 1;
-  query->texture = g_object_ref (texture);
-  query->name = g_strdup (name);
-  return query;
-}
-
-LkQuery *
-lk_query_ref (LkQuery *query)
-{
-  g_atomic_int_inc (&query->ref_count);
-  return query;
-}
-
-void
-lk_query_unref (LkQuery *query)
-{
-  if (!query || !g_atomic_int_dec_and_test (&query->ref_count))
-    return;
-  g_free (query->path);
-  g_free (query->name);
-  g_clear_pointer (&query->bytes, g_bytes_unref);
-  g_clear_object (&query->texture);
-  g_free (query);
-}
-
-const char *
-lk_query_get_name (LkQuery *query)
-{
-  return query->name;
-}
-
-const char *
-lk_query_get_path (LkQuery *query)
-{
-  return query->path;
-}
-
-GBytes *
-lk_query_get_bytes (LkQuery *query)
-{
-  return query->bytes;
-}
-
-GdkTexture *
-lk_query_get_texture (LkQuery *query)
-{
-  return query->texture;
-}
-
-/* ---------------------------------------------------------------------------------------------- */
-/* LkSession                                                                                       */
-/* ---------------------------------------------------------------------------------------------- */
-
-struct _LkSession
-{
-  GObject parent_instance;
-
-  LkSessionState state;
-  char *root;
-  char *catalog_path;
-  char *weights;
-  char *error;
-  LkBackend backend;
-  guint generation;
-
-  /* indexing */
-  GCancellable *index_cancellable;
-  double progress;
-  char *progress_text;
-  GMutex progress_lock;
-  LkIndexProgress pending; /* the worker's last report, under progress_lock */
-  guint reporting;         /* the generation whose reports count, under progress_lock */
-  guint progress_idle;     /* the idle that will apply it, under progress_lock */
-
-  /* searching; the model, the embedder made of it for the catalog's vectors and its state are
-   * shared with workers under model_lock */
-  LkSearchIndex *index[LK_N_BACKENDS];
-  GMutex model_lock;
-  LkModel *model;
-  LkEmbedder *embedder;
-  LkEmbedderState *embed_state;
-};
 
 G_DEFINE_FINAL_TYPE (LkSession, lk_session, G_TYPE_OBJECT)
 
@@ -170,14 +48,15 @@ enum
 {
   INDEXING_FINISHED,
   READ_ONLY,
+  BUILD_FINISHED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void
-set_state (LkSession *self, LkSessionState state)
+void
+lk_session_set_state (LkSession *self, LkSessionState state)
 {
   if (self->state == state)
     return;
@@ -185,8 +64,8 @@ set_state (LkSession *self, LkSessionState state)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static void
-set_index (LkSession *self, LkBackend backend, LkSearchIndex *index)
+void
+lk_session_set_index (LkSession *self, LkBackend backend, LkSearchIndex *index)
 {
   gboolean was = lk_session_get_searchable (self);
   guint n = lk_session_get_n_items (self);
@@ -199,8 +78,21 @@ set_index (LkSession *self, LkBackend backend, LkSearchIndex *index)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
-static void
-set_progress (LkSession *self, double progress, const char *text)
+void
+lk_session_set_embedder (LkSession *self, LkBackend backend, LkEmbedder *embedder)
+{
+  g_mutex_lock (&self->model_lock);
+  if (self->embedder[backend] != embedder)
+    {
+      g_clear_pointer (&self->embed_state[backend], lk_embedder_state_free);
+      g_clear_pointer (&self->embedder[backend], lk_embedder_unref);
+      self->embedder[backend] = embedder ? lk_embedder_ref (embedder) : NULL;
+    }
+  g_mutex_unlock (&self->model_lock);
+}
+
+void
+lk_session_set_progress (LkSession *self, double progress, const char *text)
 {
   if (self->progress != progress)
     {
@@ -213,6 +105,58 @@ set_progress (LkSession *self, double progress, const char *text)
       self->progress_text = g_strdup (text);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS_TEXT]);
     }
+}
+
+static void
+job_progress_cb (LkSession *self)
+{
+  if (self->state == LK_SESSION_INDEXING || self->state == LK_SESSION_BUILDING)
+    lk_session_set_progress (self, lk_job_get_fraction (self->job), lk_job_get_text (self->job));
+}
+
+LkJob *
+lk_session_begin_job (LkSession *self)
+{
+  lk_session_end_job (self, TRUE);
+  self->job = lk_job_new ();
+  g_signal_connect_object (self->job, "notify", G_CALLBACK (job_progress_cb), self,
+                           G_CONNECT_SWAPPED);
+  return self->job;
+}
+
+void
+lk_session_end_job (LkSession *self, gboolean cancel)
+{
+  if (!self->job)
+    return;
+  if (cancel)
+    lk_job_cancel (self->job);
+  g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+}
+
+typedef struct
+{
+  GThreadFunc func;
+  gpointer data;
+} Below;
+
+static gpointer
+below_thread (gpointer data)
+{
+  Below *below = data;
+
+  if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
+    g_debug ("could not lower the priority of a worker thread: %s", g_strerror (errno));
+  return below->func (below->data);
+}
+
+void
+lk_session_run_below (const char *name, GThreadFunc func, gpointer data)
+{
+  Below below = { func, data };
+
+  g_thread_join (g_thread_new (name, below_thread, &below));
 }
 
 static void
@@ -231,10 +175,12 @@ lk_session_finalize (GObject *object)
 
   g_free (self->weights);
   g_free (self->progress_text);
-  g_mutex_clear (&self->progress_lock);
   g_mutex_lock (&self->model_lock);
-  g_clear_pointer (&self->embed_state, lk_embedder_state_free);
-  g_clear_pointer (&self->embedder, lk_embedder_unref);
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      g_clear_pointer (&self->embed_state[b], lk_embedder_state_free);
+      g_clear_pointer (&self->embedder[b], lk_embedder_unref);
+    }
   g_clear_pointer (&self->model, lk_model_unref);
   g_mutex_unlock (&self->model_lock);
   g_mutex_clear (&self->model_lock);
@@ -313,12 +259,19 @@ lk_session_class_init (LkSessionClass *klass)
   /* (const char *why): the catalog cannot be written, so it was opened as it is, unindexed */
   signals[READ_ONLY] = g_signal_new ("read-only", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* (int backend, gboolean built, gboolean cancelled, guint failed, const char *summary,
+   * const char *error): @built when the backend's model is in place (then cancelled means its
+   * embedding stopped, keeping what was committed; before, that nothing was kept); @error
+   * (nullable) why it failed; @summary names the photos that cannot be read */
+  signals[BUILD_FINISHED] =
+    g_signal_new ("build-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 6, G_TYPE_INT, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN, G_TYPE_UINT,
+                  G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
 lk_session_init (LkSession *self)
 {
-  g_mutex_init (&self->progress_lock);
   g_mutex_init (&self->model_lock);
 }
 
@@ -342,13 +295,16 @@ lk_session_set_weights (LkSession *self, const char *path)
 typedef struct
 {
   LkSession *session; /* strong reference */
+  LkJob *job;         /* strong reference */
   guint generation;
   char *root;
   char *catalog_path;
   char *weights;
-  LkModel *model;          /* the session's, or loaded here */
-  LkSearchIndex *index;    /* the result */
-  LkIndexSummary *summary; /* the result */
+  LkModel *model;                      /* the session's, or loaded here; NULL: no CNN weights */
+  char *cnn_error;                     /* why there is no model */
+  LkEmbedder *embedder[LK_N_BACKENDS]; /* of the other backends built before, from identities */
+  LkSearchIndex *index[LK_N_BACKENDS]; /* the result */
+  LkIndexSummary *summary;             /* the result: of the first backend indexed */
   gboolean cancelled;
   char *read_only; /* why the catalog could not be written, when it was opened read-only */
 } OpenJob;
@@ -357,79 +313,29 @@ static void
 open_job_free (OpenJob *job)
 {
   g_object_unref (job->session);
+  g_object_unref (job->job);
   g_free (job->root);
   g_free (job->catalog_path);
   g_free (job->weights);
   g_clear_pointer (&job->model, lk_model_unref);
-  g_clear_pointer (&job->index, lk_search_index_unref);
+  g_free (job->cnn_error);
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      g_clear_pointer (&job->embedder[b], lk_embedder_unref);
+      g_clear_pointer (&job->index[b], lk_search_index_unref);
+    }
   g_clear_pointer (&job->summary, lk_index_summary_free);
   g_free (job->read_only);
   g_free (job);
-}
-
-/* "640 of 1,617 · 245 images/s · about 4 s left" */
-static char *
-describe_progress (const LkIndexProgress *p)
-{
-  g_autofree char *left = NULL;
-
-  if (p->phase == LK_INDEX_WAITING)
-    return g_strdup (_ ("Waiting for another program that is indexing this catalog…"));
-  if (p->total == 0)
-    return g_strdup (_ ("Checking for new photos…"));
-  if (p->eta_seconds < 0)
-    left = g_strdup (_ ("estimating time left"));
-  else if (p->eta_seconds < 90)
-    left = g_strdup_printf (_ ("about %.0f s left"), MAX (1, p->eta_seconds));
-  else
-    left = g_strdup_printf (_ ("about %.0f min left"), p->eta_seconds / 60);
-  return g_strdup_printf (_ ("%" PRIu64 " of %" PRIu64 " · %.0f images/s · %s"), p->done, p->total,
-                          p->images_per_second, left);
-}
-
-static gboolean
-apply_progress_idle (gpointer data)
-{
-  LkSession *self = data;
-  LkIndexProgress p;
-
-  g_mutex_lock (&self->progress_lock);
-  p = self->pending;
-  self->progress_idle = 0;
-  g_mutex_unlock (&self->progress_lock);
-  if (self->state == LK_SESSION_INDEXING)
-    {
-      g_autofree char *text = describe_progress (&p);
-      set_progress (self, p.total ? (double) p.done / p.total : 0.0, text);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* From the indexing thread: keep the latest report; one idle applies whatever is latest. */
-static void
-progress_cb (const LkIndexProgress *progress, gpointer user_data)
-{
-  OpenJob *job = user_data;
-  LkSession *self = job->session;
-
-  g_mutex_lock (&self->progress_lock);
-  if (job->generation != self->reporting)
-    {
-      g_mutex_unlock (&self->progress_lock);
-      return; /* a superseded run winding down */
-    }
-  self->pending = *progress;
-  if (!self->progress_idle)
-    self->progress_idle = g_idle_add_full (G_PRIORITY_DEFAULT, apply_progress_idle,
-                                           g_object_ref (self), g_object_unref);
-  g_mutex_unlock (&self->progress_lock);
 }
 
 typedef struct
 {
   LkSession *session;
   guint generation;
+  LkBackend backend;
   LkSearchIndex *index;
+  LkEmbedder *embedder; /* (nullable) */
 } EarlyIndex;
 
 static gboolean
@@ -438,38 +344,133 @@ early_index_idle (gpointer data)
   EarlyIndex *early = data;
 
   if (early->generation == early->session->generation)
-    set_index (early->session, LK_BACKEND_CNN, early->index);
+    {
+      if (early->embedder)
+        lk_session_set_embedder (early->session, early->backend, early->embedder);
+      lk_session_set_index (early->session, early->backend, early->index);
+    }
   g_object_unref (early->session);
   lk_search_index_unref (early->index);
+  g_clear_pointer (&early->embedder, lk_embedder_unref);
   g_free (early);
   return G_SOURCE_REMOVE;
 }
 
+/* What was indexed before is searchable at once, while the run brings it up to date. */
+static void
+post_early_index (OpenJob *job, LkBackend backend, LkSearchIndex *index)
+{
+  EarlyIndex *early = g_new (EarlyIndex, 1);
+
+  early->session = g_object_ref (job->session);
+  early->generation = job->generation;
+  early->backend = backend;
+  early->index = index;
+  early->embedder = job->embedder[backend] ? lk_embedder_ref (job->embedder[backend]) : NULL;
+  g_idle_add (early_index_idle, early);
+}
+
+/* The CNN weights, or why there are none: the catalog opens either way. */
+static void
+load_model (OpenJob *job)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *weights =
+    job->weights ? g_strdup (job->weights) : lk_model_find_default_weights ();
+
+  if (!weights)
+    job->cnn_error = g_strdup (_ ("No network weights are installed. Run "
+                                  "models/download-weights.sh, or choose a weights file in "
+                                  "Preferences."));
+  else if (!(job->model = lk_model_new_from_file (weights, &error)))
+    job->cnn_error = g_strdup (error->message);
+}
+
+/* The embedders of the backends other than the CNN features (which are made of the session's
+ * model) that the catalog has vectors of, made from their identities: a model that is no longer
+ * there, or that this version cannot run, leaves its backend unbuilt. */
+static void
+load_built_embedders (OpenJob *job, LkCatalog *catalog)
+{
+  g_autofree char *name = g_filename_display_basename (job->catalog_path);
+
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LkModelIdentity) identity = NULL;
+
+      if (b == LK_BACKEND_CNN)
+        continue;
+      if (!(identity = lk_catalog_get_identity (catalog, b, &error)))
+        {
+          if (error)
+            g_debug ("%s: %s", name, error->message);
+          continue;
+        }
+      if (!(job->embedder[b] = lk_embedder_new_for_identity (identity, NULL, name, &error)))
+        g_debug ("%s: the %s vectors cannot be searched: %s", name, lk_backend_to_string (b),
+                 error->message);
+    }
+}
+
+/* The search indexes of every backend that can be searched: after a cancel, what was committed;
+ * a backend with nothing indexed has nothing to load. */
+static gboolean
+load_indexes (OpenJob *job, LkCatalog *catalog, GError **error)
+{
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (LkModelIdentity) identity = NULL;
+
+      g_clear_pointer (&job->index[b], lk_search_index_unref);
+      if (b == LK_BACKEND_CNN ? !job->model : !job->embedder[b])
+        continue;
+      identity = lk_catalog_get_identity (catalog, b, &local);
+      if (identity)
+        job->index[b] = lk_catalog_load (catalog, b, &local);
+      if (local)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 typedef struct
 {
-  OpenJob *job;
   LkCatalog *catalog;
   LkEmbedder *embedder;
-  LkIndexParams params;
-  GCancellable *cancellable;
+  LkJob *job;
+  LkIndexSummary **summary;
   GError *error;
   gboolean ok;
 } IndexRun;
 
-/* The indexing itself runs in a thread of its own at a lower priority, and so do the worker
- * threads it starts (they inherit it, and end with it): the window's thread wins the cores while
- * both are busy indexing. What outlives the run, the search index and its ranking threads, is made
- * by the caller at normal priority: a thread's priority cannot be raised again. */
 static gpointer
 index_thread (gpointer data)
 {
   IndexRun *run = data;
+  LkIndexParams params = lk_index_default_params ();
 
-  if (setpriority (PRIO_PROCESS, (id_t) gettid (), 10) != 0)
-    g_debug ("could not lower the indexing thread's priority: %s", g_strerror (errno));
-  run->ok = lk_catalog_index (run->catalog, run->embedder, &run->params, progress_cb, run->job,
-                              &run->job->summary, run->cancellable, &run->error);
+  run->ok =
+    lk_catalog_index (run->catalog, run->embedder, &params, lk_job_index_progress_cb, run->job,
+                      run->summary, lk_job_get_cancellable (run->job), &run->error);
   return NULL;
+}
+
+/* Brings @embedder's vectors up to date, on a lower-priority thread. */
+static gboolean
+index_below (LkCatalog *catalog, LkEmbedder *embedder, LkJob *job, LkIndexSummary **summary,
+             GError **error)
+{
+  IndexRun run = { catalog, embedder, job, summary, NULL, FALSE };
+
+  lk_session_run_below ("lk-indexer", index_thread, &run);
+  if (!run.ok)
+    g_propagate_error (error, run.error);
+  return run.ok;
 }
 
 static void
@@ -495,17 +496,12 @@ open_read_only (GTask *task, OpenJob *job)
     }
   /* a catalog with nothing indexed yet has nothing to load: an empty catalog, not an error; a
    * damaged one is */
-  {
-    g_autoptr (LkModelIdentity) identity =
-      lk_catalog_get_identity (catalog, LK_BACKEND_CNN, &error);
-    if (!error && identity)
-      job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, &error);
-    if (error)
-      {
-        g_task_return_error (task, g_steal_pointer (&error));
-        return;
-      }
-  }
+  load_built_embedders (job, catalog);
+  if (!load_indexes (job, catalog, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -516,27 +512,10 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_autoptr (GError) error = NULL;
   g_autoptr (LkCatalog) catalog = NULL;
   g_autoptr (LkModelIdentity) stored = NULL;
-  g_autoptr (LkEmbedder) embedder = NULL;
-  IndexRun run = { job, NULL, NULL, lk_index_default_params (), cancellable, NULL, FALSE };
+  int runs = 0, run = 0;
 
   if (!job->model)
-    {
-      g_autofree char *weights =
-        job->weights ? g_strdup (job->weights) : lk_model_find_default_weights ();
-      if (!weights)
-        {
-          g_task_return_new_error (task, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
-                                   _ ("No network weights are installed. Run "
-                                      "models/download-weights.sh, or choose a weights file in "
-                                      "Preferences."));
-          return;
-        }
-      if (!(job->model = lk_model_new_from_file (weights, &error)))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
+    load_model (job);
   if (!(catalog = lk_catalog_open (job->catalog_path, job->root, &error)))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY))
@@ -551,22 +530,25 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
     }
 
   /* what was indexed before is searchable at once, while this run brings it up to date */
-  stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL);
+  stored = job->model ? lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL) : NULL;
   if (stored && g_strcmp0 (stored->weights_sha256, lk_model_get_weights_sha256 (job->model)) == 0)
     {
       LkSearchIndex *index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
       if (index)
-        {
-          EarlyIndex *early = g_new (EarlyIndex, 1);
-          early->session = g_object_ref (job->session);
-          early->generation = job->generation;
-          early->index = index;
-          g_idle_add (early_index_idle, early);
-        }
+        post_early_index (job, LK_BACKEND_CNN, index);
     }
+  load_built_embedders (job, catalog);
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    if (job->embedder[b])
+      {
+        LkSearchIndex *index = lk_catalog_load (catalog, b, NULL);
+        if (index)
+          post_early_index (job, b, index);
+      }
 
   /* the writer's lock, then what the catalog was made with: another process may be making it */
-  if (!lk_catalog_lock_for_writing (catalog, progress_cb, job, cancellable, &error))
+  if (!lk_catalog_lock_for_writing (catalog, lk_job_index_progress_cb, job->job, cancellable,
+                                    &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
@@ -574,34 +556,67 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           return;
         }
       job->cancelled = TRUE; /* stopped while waiting: what is there is searchable */
-      job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
+      g_clear_error (&error);
+      if (!load_indexes (job, catalog, &error))
+        g_debug ("%s", error->message);
       g_task_return_boolean (task, TRUE);
       return;
     }
-  g_clear_pointer (&stored, lk_model_identity_free);
-  stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL);
-  embedder = lk_embedder_new_cnn (job->model, stored ? stored->input_size : 224,
-                                  stored ? stored->preprocess : LK_PREPROCESS_DEFAULT, &error);
-  if (!embedder)
+
+  /* the CNN features, then every other backend built before: one share of the bar each */
+  runs = job->model ? 1 : 0;
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    runs += job->embedder[b] != NULL;
+  if (job->model)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  run.catalog = catalog;
-  run.embedder = embedder;
-  g_thread_join (g_thread_new ("lk-indexer", index_thread, &run));
-  if (!run.ok)
-    {
-      if (!g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      g_autoptr (LkEmbedder) embedder = NULL;
+      g_clear_pointer (&stored, lk_model_identity_free);
+      stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, NULL);
+      embedder = lk_embedder_new_cnn (job->model, stored ? stored->input_size : 224,
+                                      stored ? stored->preprocess : LK_PREPROCESS_DEFAULT, &error);
+      if (!embedder)
         {
-          g_task_return_error (task, run.error);
+          g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
-      job->cancelled = TRUE;
-      g_clear_error (&run.error);
+      lk_job_begin_stage (job->job, 0.0, 1.0 / runs, NULL);
+      if (!index_below (catalog, embedder, job->job, &job->summary, &error))
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_task_return_error (task, g_steal_pointer (&error));
+              return;
+            }
+          job->cancelled = TRUE;
+          g_clear_error (&error);
+        }
+      run++;
     }
-  /* after a cancel, what was committed; an empty folder has nothing to load */
-  job->index = lk_catalog_load (catalog, LK_BACKEND_CNN, NULL);
+  for (int b = 0; b < LK_N_BACKENDS && !job->cancelled; b++)
+    {
+      g_autoptr (LkIndexSummary) summary = NULL;
+
+      if (!job->embedder[b])
+        continue;
+      lk_job_begin_stage (job->job, (double) run / runs, (double) (run + 1) / runs,
+                          _ ("Embedding…"));
+      if (!index_below (catalog, job->embedder[b], job->job, &summary, &error))
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_task_return_error (task, g_steal_pointer (&error));
+              return;
+            }
+          job->cancelled = TRUE;
+          g_clear_error (&error);
+        }
+      if (!job->summary)
+        job->summary = g_steal_pointer (&summary);
+      run++;
+    }
+  /* after a cancel, what was committed */
+  if (!load_indexes (job, catalog, &error))
+    g_debug ("%s", error->message);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -614,30 +629,38 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (job->generation != self->generation)
     return; /* superseded by another open or a close */
-  g_clear_object (&self->index_cancellable);
+  lk_session_end_job (self, FALSE);
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_free (self->error);
       self->error = g_strdup (error->message);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
-      set_progress (self, 0.0, NULL);
-      set_state (self, LK_SESSION_FAILED);
+      lk_session_set_progress (self, 0.0, NULL);
+      lk_session_set_state (self, LK_SESSION_FAILED);
       return;
     }
 
   g_mutex_lock (&self->model_lock);
-  if (self->model != job->model)
+  if (job->model && self->model != job->model)
     {
-      g_clear_pointer (&self->embed_state, lk_embedder_state_free);
-      g_clear_pointer (&self->embedder, lk_embedder_unref);
+      g_clear_pointer (&self->embed_state[LK_BACKEND_CNN], lk_embedder_state_free);
+      g_clear_pointer (&self->embedder[LK_BACKEND_CNN], lk_embedder_unref);
       g_clear_pointer (&self->model, lk_model_unref);
       self->model = lk_model_ref (job->model);
     }
   g_mutex_unlock (&self->model_lock);
-  set_index (self, LK_BACKEND_CNN, job->index);
-  set_progress (self, 1.0, NULL);
-  set_state (self, LK_SESSION_READY);
+  g_free (self->backend_error[LK_BACKEND_CNN]);
+  self->backend_error[LK_BACKEND_CNN] = g_strdup (job->cnn_error);
+  self->read_only = job->read_only != NULL;
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      if (job->embedder[b])
+        lk_session_set_embedder (self, b, job->embedder[b]);
+      lk_session_set_index (self, b, job->index[b]);
+    }
+  lk_session_set_progress (self, 1.0, NULL);
+  lk_session_set_state (self, LK_SESSION_READY);
 
   if (job->read_only)
     g_signal_emit (self, signals[READ_ONLY], 0, job->read_only);
@@ -658,10 +681,10 @@ lk_session_open (LkSession *self, const char *folder, const char *catalog_path)
   self->root = g_canonicalize_filename (folder, NULL);
   self->catalog_path =
     catalog_path ? g_strdup (catalog_path) : lk_catalog_default_path (self->root);
-  self->index_cancellable = g_cancellable_new ();
 
   job = g_new0 (OpenJob, 1);
   job->session = g_object_ref (self);
+  job->job = g_object_ref (lk_session_begin_job (self));
   job->generation = self->generation;
   job->root = g_strdup (self->root);
   job->catalog_path = g_strdup (self->catalog_path);
@@ -673,7 +696,7 @@ lk_session_open (LkSession *self, const char *folder, const char *catalog_path)
     job->model = lk_model_ref (self->model);
   g_mutex_unlock (&self->model_lock);
 
-  task = g_task_new (self, self->index_cancellable, open_done_cb, NULL);
+  task = g_task_new (self, lk_job_get_cancellable (job->job), open_done_cb, NULL);
   g_task_set_source_tag (task, lk_session_open);
   /* a cancelled run still returns what it committed: do not turn that into an error */
   g_task_set_check_cancellable (task, FALSE);
@@ -681,36 +704,33 @@ lk_session_open (LkSession *self, const char *folder, const char *catalog_path)
   g_task_run_in_thread (task, open_worker);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROOT]);
-  set_progress (self, 0.0, _ ("Opening…"));
-  set_state (self, LK_SESSION_INDEXING);
+  lk_session_set_progress (self, 0.0, _ ("Opening…"));
+  lk_session_set_state (self, LK_SESSION_INDEXING);
 }
 
 void
-lk_session_cancel_indexing (LkSession *self)
+lk_session_cancel (LkSession *self)
 {
-  if (self->index_cancellable)
-    g_cancellable_cancel (self->index_cancellable);
+  if (self->job)
+    lk_job_cancel (self->job);
 }
 
 void
 lk_session_close (LkSession *self)
 {
   self->generation++;
-  g_mutex_lock (&self->progress_lock);
-  self->reporting = self->generation;
-  g_mutex_unlock (&self->progress_lock);
-  if (self->index_cancellable)
-    {
-      g_cancellable_cancel (self->index_cancellable);
-      g_clear_object (&self->index_cancellable);
-    }
+  lk_session_end_job (self, TRUE);
   for (int b = 0; b < LK_N_BACKENDS; b++)
-    set_index (self, b, NULL);
+    {
+      lk_session_set_index (self, b, NULL);
+      g_clear_pointer (&self->backend_error[b], g_free);
+    }
   g_clear_pointer (&self->root, g_free);
   g_clear_pointer (&self->catalog_path, g_free);
   g_clear_pointer (&self->error, g_free);
-  set_progress (self, 0.0, NULL);
-  set_state (self, LK_SESSION_EMPTY);
+  self->read_only = FALSE;
+  lk_session_set_progress (self, 0.0, NULL);
+  lk_session_set_state (self, LK_SESSION_EMPTY);
 }
 
 LkSessionState
@@ -777,161 +797,15 @@ lk_session_get_searchable (LkSession *self)
   return self->index[self->backend] != NULL;
 }
 
+const char *
+lk_session_get_backend_error (LkSession *self)
+{
+  return self->backend_error[self->backend];
+}
+
 guint
 lk_session_get_n_items (LkSession *self)
 {
   LkSearchIndex *index = self->index[self->backend];
   return index ? (guint) lk_search_index_get_n_items (index) : 0;
-}
-
-/* ---------------------------------------------------------------------------------------------- */
-/* Searching                                                                                       */
-/* ---------------------------------------------------------------------------------------------- */
-
-typedef struct
-{
-  LkSession *session;
-  LkSearchIndex *index;
-  LkQuery *query;
-  guint k;
-  LkBands bands;
-} SearchJob;
-
-static void
-search_job_free (SearchJob *job)
-{
-  g_object_unref (job->session);
-  lk_search_index_unref (job->index);
-  lk_query_unref (job->query);
-  g_free (job);
-}
-
-/* The embedder that makes @identity's vectors, made of the session's model: kept while the catalog's
- * vectors stay the same. Called under model_lock. */
-static LkEmbedder *
-embedder_for (LkSession *self, const LkModelIdentity *identity, GError **error)
-{
-  if (self->embedder
-      && lk_model_identity_equal (lk_embedder_get_identity (self->embedder), identity))
-    return self->embedder;
-  g_clear_pointer (&self->embed_state, lk_embedder_state_free);
-  g_clear_pointer (&self->embedder, lk_embedder_unref);
-  if (!self->model
-      || g_strcmp0 (lk_model_get_weights_sha256 (self->model), identity->weights_sha256) != 0)
-    {
-      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
-                   _ ("The catalog was indexed with other network weights; search again when "
-                      "indexing is done"));
-      return NULL;
-    }
-  if (lk_model_get_dim (self->model) != identity->dim)
-    {
-      g_set_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX,
-                   _ ("The catalog is damaged: vectors of dimension %d where %s makes %d"),
-                   identity->dim, lk_model_get_name (self->model), lk_model_get_dim (self->model));
-      return NULL;
-    }
-  self->embedder =
-    lk_embedder_new_cnn (self->model, identity->input_size, identity->preprocess, error);
-  return self->embedder;
-}
-
-/* The raw vector of the query picture, made as the index's vectors were. */
-static float *
-embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, GError **error)
-{
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->model_lock);
-  LkEmbedder *embedder = embedder_for (self, identity, error);
-  g_autoptr (LkImage) image = NULL;
-  g_autofree float *vector = NULL;
-
-  if (!embedder)
-    return NULL;
-  if (query->texture)
-    image = lk_image_new_from_texture (query->texture, query->name, error); /* refused from its
-                                                                              * size first */
-  else if (query->bytes)
-    /* a dropped or pasted picture decodes as a file does: the decoder refuses one over its pixel
-     * limit from the header, before allocating anything */
-    image = lk_image_decode_bytes (query->bytes, query->name,
-                                   lk_embedder_get_decode_params (embedder), error);
-  else
-    image = lk_image_decode_file (query->path, lk_embedder_get_decode_params (embedder), error);
-  if (!image)
-    return NULL;
-  if (!self->embed_state && !(self->embed_state = lk_embedder_state_new (embedder, 0, 1, error)))
-    return NULL;
-  vector = g_new (float, lk_embedder_get_dim (embedder));
-  if (!lk_embedder_embed_image (self->embed_state, image, vector, error))
-    return NULL;
-  return g_steal_pointer (&vector);
-}
-
-static void
-search_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  SearchJob *job = data;
-  const LkModelIdentity *identity = lk_search_index_get_identity (job->index);
-  g_autofree LkMatch *matches = g_new (LkMatch, MAX (job->k, 1));
-  g_autoptr (GListStore) store = g_list_store_new (LK_TYPE_RESULT);
-  g_autoptr (GError) error = NULL;
-  gssize row = job->query->path ? lk_search_index_find (job->index, job->query->path) : -1;
-  gsize found;
-
-  if (row >= 0 && !lk_search_index_is_missing (job->index, (gsize) row))
-    found = lk_search_index_query_row (job->index, (gsize) row, job->k, TRUE, matches);
-  else
-    {
-      g_autofree float *vector = embed (job->session, identity, job->query, &error);
-      if (!vector)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      found = lk_search_index_query (job->index, vector, job->k, -1, matches);
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  for (gsize r = 0; r < found; r++)
-    {
-      int percent = lk_score_percent (matches[r].cosine);
-      g_autoptr (LkResult) result = lk_result_new (
-        (guint) r + 1, lk_search_index_get_path (job->index, matches[r].index), matches[r].cosine,
-        percent, lk_band_to_string (lk_score_band (percent, &job->bands)),
-        lk_search_index_is_missing (job->index, matches[r].index));
-      g_list_store_append (store, result);
-    }
-  g_task_return_pointer (task, g_steal_pointer (&store), g_object_unref);
-}
-
-void
-lk_session_search_async (LkSession *self, LkQuery *query, guint k, const LkBands *bands,
-                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SearchJob *job;
-
-  g_task_set_source_tag (task, lk_session_search_async);
-  if (!self->index[self->backend])
-    {
-      g_task_return_new_error (task, LK_ERROR, LK_ERROR_FAILED,
-                               _ ("There is nothing to search yet"));
-      return;
-    }
-  job = g_new0 (SearchJob, 1);
-  job->session = g_object_ref (self);
-  job->index = lk_search_index_ref (self->index[self->backend]);
-  job->query = lk_query_ref (query);
-  job->k = MAX (k, 1);
-  job->bands = bands ? *bands : lk_bands_default ();
-  g_task_set_task_data (task, job, (GDestroyNotify) search_job_free);
-  g_task_run_in_thread (task, search_worker);
-}
-
-GListModel *
-lk_session_search_finish (LkSession *self, GAsyncResult *result, GError **error)
-{
-  return g_task_propagate_pointer (G_TASK (result), error);
 }

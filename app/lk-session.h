@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "lk-query.h"
 #include "lookalike.h"
 
 G_BEGIN_DECLS
@@ -16,32 +17,9 @@ typedef enum
   LK_SESSION_EMPTY,    /* no catalog open */
   LK_SESSION_INDEXING, /* opening or indexing (searching may work already: see :searchable) */
   LK_SESSION_READY,    /* up to date */
+  LK_SESSION_BUILDING, /* training a backend's model and embedding the catalog with it */
   LK_SESSION_FAILED,   /* could not open: see :error */
 } LkSessionState;
-
-/* What to search with: a file (a catalog image is searched with its stored vector), or a picture
- * dropped or pasted from elsewhere: its encoded bytes, decoded like a file (with the decoder's
- * limits, in the search worker), or, from a source that offers nothing the decoder reads, a
- * texture. */
-typedef struct _LkQuery LkQuery;
-
-#define LK_TYPE_QUERY (lk_query_get_type ())
-GType lk_query_get_type (void);
-LkQuery *lk_query_new_for_path (const char *path);
-LkQuery *lk_query_new_for_bytes (GBytes *bytes, const char *name);
-LkQuery *lk_query_new_for_texture (GdkTexture *texture, const char *name);
-LkQuery *lk_query_ref (LkQuery *query);
-void lk_query_unref (LkQuery *query);
-/* For display: the file's name, or what the picture was called. */
-const char *lk_query_get_name (LkQuery *query);
-/* Returns: (nullable) the file */
-const char *lk_query_get_path (LkQuery *query);
-/* Returns: (nullable) the encoded picture (PNG, JPEG, …) */
-GBytes *lk_query_get_bytes (LkQuery *query);
-/* Returns: (nullable) the picture */
-GdkTexture *lk_query_get_texture (LkQuery *query);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkQuery, lk_query_unref)
 
 #define LK_TYPE_SESSION (lk_session_get_type ())
 G_DECLARE_FINAL_TYPE (LkSession, lk_session, LK, SESSION, GObject)
@@ -53,11 +31,26 @@ LkSession *lk_session_new (void);
 void lk_session_set_weights (LkSession *self, const char *path);
 
 /* Opens the catalog of @folder (the default catalog file for it) and brings it up to date in the
- * background; :state, :progress and :progress-text follow, "indexing-finished" ends it. Searching
- * works as soon as a previous run's vectors are loaded. @catalog_path: (nullable) another file */
+ * background: the CNN features when there are weights, and every backend built for it before;
+ * :state, :progress and :progress-text follow, "indexing-finished" ends it. Searching works as soon
+ * as a previous run's vectors are loaded. Without CNN weights the catalog still opens: the CNN
+ * backend says why in lk_session_get_backend_error (). @catalog_path: (nullable) another file */
 void lk_session_open (LkSession *self, const char *folder, const char *catalog_path);
-/* Stops indexing after the batch in flight, keeping what was committed. */
-void lk_session_cancel_indexing (LkSession *self);
+
+/* Whether the current backend is one the application builds for a catalog (by training its model
+ * on the catalog's photos): the convolutional autoencoder. */
+gboolean lk_session_is_buildable (LkSession *self);
+/* Whether lk_session_build () can build it now: a catalog open that can be written, nothing else
+ * running. */
+gboolean lk_session_can_build (LkSession *self);
+/* Builds the current backend in the background (see lk-session-build.c): trains its model on the
+ * catalog's photos with the default parameters, then embeds the catalog with it; :state is
+ * LK_SESSION_BUILDING meanwhile, :progress and :progress-text follow, "build-finished" ends it. */
+void lk_session_build (LkSession *self);
+
+/* Stops what runs in the background: indexing after the batch in flight, keeping what was
+ * committed; a build's training, keeping nothing of it. */
+void lk_session_cancel (LkSession *self);
 /* Cancels everything and forgets the catalog. */
 void lk_session_close (LkSession *self);
 
@@ -76,6 +69,9 @@ void lk_session_set_backend (LkSession *self, LkBackend backend);
 LkBackend lk_session_get_backend (LkSession *self);
 /* Whether the current backend has vectors to search. */
 gboolean lk_session_get_searchable (LkSession *self);
+/* Returns: (nullable) why the current backend cannot be indexed or searched with ("No network
+ * weights are installed…"), beyond not being built */
+const char *lk_session_get_backend_error (LkSession *self);
 /* Images searchable with the current backend. */
 guint lk_session_get_n_items (LkSession *self);
 

@@ -7,7 +7,8 @@
  *   win.open-image            choose a photo to search with    Ctrl+O
  *   win.paste                 search with the clipboard        Ctrl+V
  *   win.reindex               bring the catalog up to date     F5
- *   win.cancel-indexing       stop indexing, keeping what is done
+ *   win.cancel-indexing       stop indexing (keeping what is done) or building (keeping nothing)
+ *   win.build                 build the current backend for the catalog (train it, embed with it)
  *   win.back                  from the comparison to the results  Escape
  *   win.use-cnn               switch to CNN features
  *   win.open-result(s)        open a result in the image viewer
@@ -208,7 +209,16 @@ reindex_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 cancel_indexing_action (GtkWidget *widget, const char *name, GVariant *param)
 {
-  lk_session_cancel_indexing (LK_WINDOW (widget)->session);
+  lk_session_cancel (LK_WINDOW (widget)->session);
+}
+
+static void
+build_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LkWindow *self = LK_WINDOW (widget);
+
+  if (lk_session_can_build (self->session))
+    lk_session_build (self->session);
 }
 
 static void
@@ -329,7 +339,9 @@ lk_window_update_actions (LkWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reindex",
                                  state == LK_SESSION_READY || state == LK_SESSION_FAILED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-indexing",
-                                 state == LK_SESSION_INDEXING);
+                                 state == LK_SESSION_INDEXING || state == LK_SESSION_BUILDING);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.build",
+                                 lk_session_can_build (self->session));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.back", g_strcmp0 (page, "compare") == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search-similar-shown",
                                  g_strcmp0 (page, "compare") == 0);
@@ -346,6 +358,7 @@ lk_window_install_actions (LkWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.reindex", NULL, reindex_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-indexing", NULL,
                                    cancel_indexing_action);
+  gtk_widget_class_install_action (widget_class, "win.build", NULL, build_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.use-cnn", NULL, use_cnn_action);
   gtk_widget_class_install_action (widget_class, "win.open-result", "s", open_result_action);

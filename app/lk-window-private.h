@@ -21,12 +21,14 @@ struct _LkWindow
   GtkDropDown *backend_dropdown;
   GtkSpinButton *results_spin;
   GtkRevealer *progress_revealer;
+  GtkLabel *progress_title;
   GtkProgressBar *progress_bar;
   GtkLabel *progress_label;
   GtkStack *stack;
   AdwStatusPage *failed_page;
   AdwStatusPage *ready_page;
   AdwStatusPage *unavailable_page;
+  GtkWidget *build_button;
   GtkPicture *query_picture;
   GtkLabel *query_label;
   GtkLabel *summary_label;

@@ -3,8 +3,9 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The window follows its LkSession: which page shows (no catalog, failed, ready, results), the
- * indexing bar (bound to the session's progress), the title. A photo arrives by drop (files from
+ * The window follows its LkSession: which page shows (no catalog, failed, ready, results, a
+ * backend not built), the bar of indexing or building (bound to the session's progress), the
+ * title. A photo arrives by drop (files from
  * a file manager, pictures from a browser), by paste, or from a file chooser; each one becomes an
  * LkQuery that is searched in a worker, the previous search being cancelled. Results are a
  * GListModel of LkResult shown by a GtkGridView that recycles its tiles, with thumbnails loaded in
@@ -35,13 +36,56 @@ enum
 
 static const char *const band_classes[] = { "green", "yellow", "red" };
 
+/* The not-built page of the current backend: what building it means, or how far it is. */
+static void
+update_unavailable_page (LkWindow *self)
+{
+  LkSession *session = self->session;
+  const LkBackendInfo *info = lk_backend_get_info (lk_session_get_backend (session));
+  g_autofree char *title = NULL;
+  const char *description;
+
+  if (lk_session_get_state (session) == LK_SESSION_BUILDING && lk_session_is_buildable (session))
+    {
+      /* Translators: the backend's name as the selector shows it: "Building “Conv Autoencoder”
+       * for this catalog" */
+      title = g_strdup_printf (_ ("Building “%s” for this catalog"), _ (info->label));
+      description = _ ("A network is learning from the catalog’s own photos; the bar above shows "
+                       "how far it is. The results appear when it is done.");
+    }
+  else
+    {
+      /* Translators: the backend's name as the selector shows it: "“Conv Autoencoder” is not
+       * built for this catalog" */
+      title = g_strdup_printf (_ ("“%s” is not built for this catalog"), _ (info->label));
+      if (!lk_session_is_buildable (session))
+        description = _ ("This way of measuring similarity learns from the catalog’s own photos. "
+                         "Building it comes with a later version of Lookalike; until then, CNN "
+                         "features find what looks alike.");
+      else if (lk_session_get_state (session) == LK_SESSION_READY
+               && !lk_session_can_build (session))
+        description = _ ("This way of measuring similarity learns from the catalog’s own photos, "
+                         "and this catalog cannot be written: it cannot be built here.");
+      else
+        description = _ ("This way of measuring similarity learns from the catalog’s own photos. "
+                         "Building it trains a network on them, which takes a few minutes for a "
+                         "thousand photos; you can stop it at any time.");
+    }
+  adw_status_page_set_title (self->unavailable_page, title);
+  adw_status_page_set_description (self->unavailable_page, description);
+  gtk_widget_set_visible (self->build_button,
+                          lk_session_is_buildable (session)
+                            && lk_session_get_state (session) != LK_SESSION_BUILDING);
+}
+
 static void
 update_page (LkWindow *self)
 {
   LkSession *session = self->session;
+  LkSessionState state = lk_session_get_state (session);
   const char *page = "empty";
 
-  switch (lk_session_get_state (session))
+  switch (state)
     {
     case LK_SESSION_EMPTY:
       page = "empty";
@@ -52,11 +96,23 @@ update_page (LkWindow *self)
       break;
     case LK_SESSION_INDEXING:
     case LK_SESSION_READY:
+    case LK_SESSION_BUILDING:
       if (!lk_session_get_searchable (session))
         {
-          /* with CNN features, a first indexing is under way: a photo dropped now is searched
-           * as soon as there is something to search */
-          page = lk_session_get_backend (session) != LK_BACKEND_CNN ? "unavailable" : "ready";
+          /* with CNN features, a first indexing is under way (or there are no weights to make
+           * them with); another backend is not built until it is searchable. While the catalog
+           * opens, a photo dropped now is searched as soon as there is something to search. */
+          if (lk_session_get_backend_error (session))
+            {
+              page = "failed";
+              adw_status_page_set_description (self->failed_page,
+                                               lk_session_get_backend_error (session));
+            }
+          else if (state != LK_SESSION_INDEXING
+                   && lk_session_get_backend (session) != LK_BACKEND_CNN)
+            page = "unavailable";
+          else
+            page = "ready";
         }
       else if (self->results)
         {
@@ -69,24 +125,12 @@ update_page (LkWindow *self)
     }
 
   if (g_str_equal (page, "unavailable"))
-    {
-      const LkBackendInfo *info = lk_backend_get_info (lk_session_get_backend (session));
-      /* Translators: the backend's name as the selector shows it: "“Conv Autoencoder” is not
-       * built for this catalog" */
-      g_autofree char *title =
-        g_strdup_printf (_ ("“%s” is not built for this catalog"), _ (info->label));
-      adw_status_page_set_title (self->unavailable_page, title);
-      adw_status_page_set_description (self->unavailable_page,
-                                       _ ("This way of measuring similarity learns from the "
-                                          "catalog’s own photos. Building it comes with a later "
-                                          "version of Lookalike; until then, CNN features find "
-                                          "what looks alike."));
-    }
+    update_unavailable_page (self);
   if (g_str_equal (page, "ready"))
     {
       guint n = lk_session_get_n_items (session);
       g_autofree char *description = NULL;
-      if (lk_session_get_state (session) == LK_SESSION_INDEXING && n == 0)
+      if (state == LK_SESSION_INDEXING && n == 0)
         description = g_strdup (_ ("The catalog is being indexed. You can drop a photo now: "
                                    "the search runs as soon as it can."));
       else
@@ -111,7 +155,12 @@ session_state_cb (LkWindow *self)
 
   adw_window_title_set_subtitle (self->window_title, name);
   gtk_revealer_set_reveal_child (self->progress_revealer,
-                                 lk_session_get_state (session) == LK_SESSION_INDEXING);
+                                 lk_session_get_state (session) == LK_SESSION_INDEXING
+                                   || lk_session_get_state (session) == LK_SESSION_BUILDING);
+  if (lk_session_get_state (session) == LK_SESSION_BUILDING)
+    gtk_label_set_label (self->progress_title, _ ("Building"));
+  else if (lk_session_get_state (session) == LK_SESSION_INDEXING)
+    gtk_label_set_label (self->progress_title, _ ("Indexing"));
   update_page (self);
 }
 
@@ -140,6 +189,43 @@ indexing_finished_cb (LkWindow *self, guint failed, const char *summary, gboolea
     }
   if (self->query && lk_session_get_searchable (self->session))
     lk_window_search_again (self); /* the catalog changed under the results */
+}
+
+static void
+build_finished_cb (LkWindow *self, int backend, gboolean built, gboolean cancelled, guint failed,
+                   const char *summary, const char *error)
+{
+  const char *label = _ (lk_backend_get_info ((LkBackend) backend)->label);
+
+  if (error)
+    {
+      /* Translators: the backend's name as the selector shows it */
+      g_autofree char *title = g_strdup_printf (_ ("“%s” could not be built"), label);
+      lk_window_toast (self, title, error);
+    }
+  else if (cancelled && !built)
+    lk_window_toast (self, _ ("Building stopped. Nothing of it was kept."), NULL);
+  else if (cancelled)
+    lk_window_toast (
+      self, _ ("Embedding stopped. The model is kept; update the catalog to embed the rest."),
+      NULL);
+  else if (failed > 0)
+    {
+      g_autofree char *title =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u photo could not be read",
+                                      "%u photos could not be read", failed),
+                         failed);
+      lk_window_toast (self, title, summary);
+    }
+  else
+    {
+      /* Translators: the backend's name as the selector shows it */
+      g_autofree char *title = g_strdup_printf (_ ("“%s” is built for this catalog"), label);
+      lk_window_toast (self, title, NULL);
+    }
+  if (self->query && lk_session_get_searchable (self->session))
+    lk_window_search_again (self); /* the same photo, with what was built */
+  update_page (self);
 }
 
 static void
@@ -600,12 +686,14 @@ lk_window_class_init (LkWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LkWindow, backend_dropdown);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, results_spin);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, progress_revealer);
+  gtk_widget_class_bind_template_child (widget_class, LkWindow, progress_title);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, progress_label);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, failed_page);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, ready_page);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, unavailable_page);
+  gtk_widget_class_bind_template_child (widget_class, LkWindow, build_button);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, query_picture);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, query_label);
   gtk_widget_class_bind_template_child (widget_class, LkWindow, summary_label);
@@ -617,6 +705,19 @@ lk_window_class_init (LkWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, LkWindow, compare_result_label);
 
   lk_window_install_actions (klass);
+}
+
+/* Whether there are CNN weights to index with: chosen in Preferences, or installed. */
+static gboolean
+cnn_weights_available (LkWindow *self)
+{
+  g_autofree char *chosen = g_settings_get_string (self->settings, "weights");
+  g_autofree char *installed = NULL;
+
+  if (chosen[0])
+    return TRUE;
+  installed = lk_model_find_default_weights ();
+  return installed != NULL;
 }
 
 static void
@@ -648,6 +749,10 @@ lk_window_init (LkWindow *self)
   }
   backend = g_settings_get_string (self->settings, "backend");
   lk_backend_from_string (backend, &b);
+  /* CNN features need network weights; without any, the convolutional autoencoder, which is
+   * trained on the catalog itself, is what can be used (the setting stays as it is) */
+  if (b == LK_BACKEND_CNN && !cnn_weights_available (self))
+    b = LK_BACKEND_CONV_AE;
   gtk_drop_down_set_selected (self->backend_dropdown, (guint) b);
   lk_session_set_backend (self->session, b);
 
@@ -670,6 +775,7 @@ lk_window_init (LkWindow *self)
   g_signal_connect_swapped (self->session, "indexing-finished", G_CALLBACK (indexing_finished_cb),
                             self);
   g_signal_connect_swapped (self->session, "read-only", G_CALLBACK (read_only_cb), self);
+  g_signal_connect_swapped (self->session, "build-finished", G_CALLBACK (build_finished_cb), self);
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
   g_signal_connect_swapped (self->results_spin, "value-changed", G_CALLBACK (results_changed_cb),

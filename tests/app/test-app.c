@@ -6,8 +6,11 @@
  * Usage (meson runs it under xvfb-run and dbus-run-session):
  *   test-app REFERENCE_DIR LOOKALIKE_DEMO ARTIFACT_DIR
  * REFERENCE_DIR holds tests/tools/make-reference.py's random-init SqueezeNet; catalogs are
- * Fashion-MNIST images exported by lookalike-demo. Every check compares the window with the
- * engine itself: the same catalog searched through the public API must give the same ranking.
+ * Fashion-MNIST images exported by lookalike-demo, or, to build the convolutional autoencoder on,
+ * twelve generated 48-pixel patterns, trained at 32 pixels for a few epochs through the
+ * application's test hooks LOOKALIKE_TEST_TRAIN_EPOCHS and LOOKALIKE_TEST_TRAIN_INPUT_SIZE. Every
+ * check compares the window with the engine itself: the same catalog searched through the public
+ * API must give the same ranking.
  */
 #include "config.h"
 
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -184,6 +188,46 @@ assert_results_match_engine (LkWindow *window, const char *query)
   lk_search_index_unref (index);
 }
 
+/* The window's results must be what the engine ranks with @backend's stored identity: the
+ * catalog's vectors, and the query embedded by the embedder that identity names. */
+static void
+assert_results_match_backend (LkWindow *window, const char *query, LkBackend backend)
+{
+  g_autoptr (GError) error = NULL;
+  LkSession *session = lk_window_get_session (window);
+  g_autoptr (LkCatalog) catalog =
+    lk_catalog_open (lk_session_get_catalog_path (session), NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (LkModelIdentity) identity = lk_catalog_get_identity (catalog, backend, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (identity);
+  g_autoptr (LkSearchIndex) index = lk_catalog_load (catalog, backend, &error);
+  g_assert_no_error (error);
+  g_autoptr (LkEmbedder) embedder = lk_embedder_new_for_identity (identity, NULL, "test", &error);
+  g_assert_no_error (error);
+  g_autoptr (LkEmbedderState) state = lk_embedder_state_new (embedder, 1, 1, &error);
+  g_assert_no_error (error);
+  g_autoptr (LkImage) image =
+    lk_image_decode_file (query, lk_embedder_get_decode_params (embedder), &error);
+  g_assert_no_error (error);
+  g_autofree float *vector = g_new (float, lk_embedder_get_dim (embedder));
+  g_assert_true (lk_embedder_embed_image (state, image, vector, &error));
+  gsize n = lk_search_index_get_n_items (index);
+  g_autofree LkMatch *expected = g_new (LkMatch, n);
+  gsize found = lk_search_index_query (index, vector, n, -1, expected);
+  GListModel *results = lk_window_get_results (window);
+
+  g_assert_nonnull (results);
+  g_assert_cmpuint (g_list_model_get_n_items (results), ==, MIN (found, 12));
+  for (guint i = 0; i < g_list_model_get_n_items (results); i++)
+    {
+      g_autoptr (LkResult) r = g_list_model_get_item (results, i);
+      g_assert_cmpstr (lk_result_get_path (r), ==,
+                       lk_search_index_get_path (index, expected[i].index));
+      g_assert_cmpfloat_with_epsilon (lk_result_get_cosine (r), expected[i].cosine, 1e-4);
+    }
+}
+
 static void
 collect_tiles (GtkWidget *widget, GPtrArray *tiles)
 {
@@ -227,24 +271,55 @@ assert_tiles_show_badges (LkWindow *window)
   g_assert_cmpuint (shown, >=, 4);
 }
 
-static void
-save_screenshot (LkWindow *window, const char *name)
+typedef struct
 {
-  GtkWidget *widget = GTK_WIDGET (window);
+  GtkWidget *widget;
+  const char *path;
+  gboolean saved;
+} Screenshot;
+
+/* Renders the window as the frame just painted shows it: right after painting its allocation is
+ * valid (a label changed by a progress report in between would leave nothing to render). */
+static void
+screenshot_after_paint_cb (GdkFrameClock *clock, Screenshot *shot)
+{
+  GtkWidget *widget = shot->widget;
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = g_build_filename (artifacts, name, NULL);
 
-  spin (500); /* thumbnails */
+  if (shot->saved)
+    return;
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_assert_true (gdk_texture_save_to_png (texture, shot->path));
+  shot->saved = TRUE;
+}
+
+static gboolean
+screenshot_saved (gpointer data)
+{
+  return ((Screenshot *) data)->saved;
+}
+
+static void
+save_screenshot (LkWindow *window, const char *name)
+{
+  g_autofree char *path = g_build_filename (artifacts, name, NULL);
+  Screenshot shot = { GTK_WIDGET (window), path, FALSE };
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gulong handler;
+
+  spin (500); /* thumbnails */
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint_cb), &shot);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+  wait_for (screenshot_saved, &shot, 10, "a frame to be painted");
+  g_signal_handler_disconnect (clock, handler);
   g_test_message ("window rendered to %s", path);
 }
 
@@ -803,6 +878,349 @@ test_picture_data_limit (void)
   spin (50);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Building the convolutional autoencoder                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A small generated photo: stripes across, stripes down or checks (@i modulo 3), of a period and
+ * in colours that change with @i. */
+static void
+save_pattern (const char *path, int i)
+{
+  enum
+  {
+    SIDE = 48
+  };
+  gsize size = SIDE * SIDE * 3;
+  guint8 *pixels = g_malloc (size);
+  int kind = i % 3, period = 3 + 2 * (i / 3 % 4);
+  guint8 colour[3] = { (guint8) (40 + 50 * (i % 4)), (guint8) (200 - 30 * (i % 5)),
+                       (guint8) (60 + 40 * (i % 3)) };
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+
+  for (int y = 0; y < SIDE; y++)
+    for (int x = 0; x < SIDE; x++)
+      {
+        int on = kind == 0   ? y / period % 2
+                 : kind == 1 ? x / period % 2
+                             : (x / period + y / period) % 2;
+        for (int c = 0; c < 3; c++)
+          pixels[(y * SIDE + x) * 3 + c] = on ? colour[c] : (guint8) (255 - colour[c]);
+      }
+  bytes = g_bytes_new_take (pixels, size);
+  texture = gdk_memory_texture_new (SIDE, SIDE, GDK_MEMORY_R8G8B8, bytes, SIDE * 3);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+/* A catalog of @n generated photos. */
+static char *
+make_pattern_catalog (const char *name, int n)
+{
+  char *folder = g_build_filename (scratch, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree char *file = g_strdup_printf ("pattern-%02d.png", i);
+      g_autofree char *path = g_build_filename (folder, file, NULL);
+      save_pattern (path, i);
+    }
+  return folder;
+}
+
+/* What the window's bar said while a build ran. */
+typedef struct
+{
+  LkSession *session;
+  gboolean reading, training, embedding;
+  int epoch; /* the last "Training — epoch k of N" */
+  guint reports;
+  double fraction;
+  gboolean went_back;
+} BuildWatch;
+
+static void
+build_progress_cb (LkSession *session, GParamSpec *pspec, BuildWatch *w)
+{
+  const char *text = lk_session_get_progress_text (session);
+  double fraction = lk_session_get_progress (session);
+
+  if (lk_session_get_state (session) != LK_SESSION_BUILDING)
+    return;
+  w->reports++;
+  if (fraction < w->fraction)
+    w->went_back = TRUE;
+  w->fraction = fraction;
+  if (!text)
+    return;
+  w->reading |= g_str_has_prefix (text, "Reading photos…");
+  w->embedding |= g_str_has_prefix (text, "Embedding…");
+  if (g_str_has_prefix (text, "Training — epoch "))
+    {
+      w->training = TRUE;
+      w->epoch = atoi (text + strlen ("Training — epoch "));
+    }
+}
+
+/* Presses Build It and follows the build's progress. */
+static void
+start_build (LkWindow *window, BuildWatch *w)
+{
+  LkSession *session = lk_window_get_session (window);
+
+  *w = (BuildWatch){ .session = session };
+  g_assert_true (lk_session_can_build (session));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.build", NULL));
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_BUILDING);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  g_assert_false (lk_session_can_build (session)); /* one at a time */
+  g_signal_connect (session, "notify::progress", G_CALLBACK (build_progress_cb), w);
+  g_signal_connect (session, "notify::progress-text", G_CALLBACK (build_progress_cb), w);
+  build_progress_cb (session, NULL, w);
+}
+
+static void
+stop_watching (BuildWatch *w)
+{
+  g_signal_handlers_disconnect_by_data (w->session, w);
+  g_test_message ("%u progress reports, the last in epoch %d", w->reports, w->epoch);
+}
+
+static gboolean
+third_epoch (gpointer data)
+{
+  return ((BuildWatch *) data)->epoch >= 3;
+}
+
+/* The conv-ae model of the window's catalog, and whether anything else of a build (a temporary
+ * model) lies beside it. */
+static char *
+model_path (LkWindow *window, gboolean *leftovers)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkCatalog) catalog =
+    lk_catalog_open (lk_session_get_catalog_path (lk_window_get_session (window)), NULL, &error);
+  char *path;
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+
+  g_assert_no_error (error);
+  path = lk_catalog_get_model_path (catalog, LK_BACKEND_CONV_AE);
+  dir = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  d = g_dir_open (dir, 0, NULL);
+  *leftovers = FALSE;
+  while ((name = g_dir_read_name (d)))
+    if (g_str_has_prefix (name, base) && !g_str_equal (name, base))
+      {
+        g_test_message ("left beside the model: %s", name);
+        *leftovers = TRUE;
+      }
+  return path;
+}
+
+static gboolean
+has_vectors (LkWindow *window, LkBackend backend)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkCatalog) catalog =
+    lk_catalog_open (lk_session_get_catalog_path (lk_window_get_session (window)), NULL, &error);
+  g_autoptr (LkModelIdentity) identity = lk_catalog_get_identity (catalog, backend, &error);
+
+  g_assert_no_error (error);
+  return identity != NULL;
+}
+
+/* The not-built page's Build It trains the autoencoder on a tiny catalog with progress in the
+ * bar, then shows the results of the photo dropped meanwhile, ranked by the engine's own
+ * conv-ae search; opened again, the catalog searches with it at once. */
+static void
+test_build_conv_ae (void)
+{
+  g_autofree char *catalog = make_pattern_catalog ("patterns", 12);
+  g_autofree char *query = g_build_filename (scratch, "pattern-query.png", NULL);
+  LkWindow *window = new_window ();
+  LkSession *session = lk_window_get_session (window);
+  SearchWait wait = { window, 0 };
+  BuildWatch watch;
+  g_autofree char *model = NULL;
+  gboolean leftovers;
+
+  save_pattern (query, 13);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_EPOCHS", "3", TRUE);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_READY);
+  g_assert_cmpuint (lk_session_get_n_items (session), ==, 12);
+
+  /* not built: the page says so and offers to build it; a photo dropped now waits for it */
+  lk_window_set_backend (window, LK_BACKEND_CONV_AE);
+  spin (50);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  g_assert_false (lk_session_get_searchable (session));
+  g_assert_true (drop_file (window, query));
+  spin (200);
+  g_assert_cmpuint (lk_window_get_n_searches (window), ==, 0);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  save_screenshot (window, "window-not-built.png");
+
+  /* Build It: reading, training and embedding in the bar, the bar only going forward */
+  wait.searches = lk_window_get_n_searches (window);
+  start_build (window, &watch);
+  wait_for (session_settled, window, 300, "the build");
+  stop_watching (&watch);
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_READY);
+  g_assert_true (watch.reading);
+  g_assert_true (watch.training);
+  g_assert_true (watch.embedding);
+  g_assert_cmpint (watch.epoch, >=, 1);
+  g_assert_cmpint (watch.epoch, <=, 3);
+  g_assert_false (watch.went_back);
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "“Conv Autoencoder” is built for this catalog");
+
+  /* and then the results, measured the new way */
+  wait_for (searched, &wait, 60, "the dropped photo's results");
+  g_assert_cmpstr (lk_window_get_page (window), ==, "results");
+  g_assert_cmpint (lk_session_get_backend (session), ==, LK_BACKEND_CONV_AE);
+  g_assert_cmpuint (lk_session_get_n_items (session), ==, 12);
+  assert_results_match_backend (window, query, LK_BACKEND_CONV_AE);
+  model = model_path (window, &leftovers);
+  g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (leftovers);
+  save_screenshot (window, "window-built-results.png");
+
+  /* opened again, the autoencoder is searched with at once; CNN features as before */
+  wait.searches = lk_window_get_n_searches (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reindex", NULL));
+  wait_for (session_settled, window, 120, "indexing");
+  wait_for (searched, &wait, 60, "the results again");
+  g_assert_cmpstr (lk_window_get_page (window), ==, "results");
+  assert_results_match_backend (window, query, LK_BACKEND_CONV_AE);
+  wait.searches = lk_window_get_n_searches (window);
+  lk_window_set_backend (window, LK_BACKEND_CNN);
+  wait_for (searched, &wait, 60, "the CNN results");
+  assert_results_match_engine (window, query);
+
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_EPOCHS");
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
+/* Cancel while training, after two epochs (which lk_catalog_train () alone would keep): no model,
+ * no temporary model, no conv-ae vectors; the page offers to build it again. */
+static void
+test_build_cancel_keeps_nothing (void)
+{
+  g_autofree char *catalog = make_pattern_catalog ("patterns-cancel", 12);
+  LkWindow *window = new_window ();
+  LkSession *session = lk_window_get_session (window);
+  BuildWatch watch;
+  g_autofree char *model = NULL;
+  gboolean leftovers;
+
+  g_setenv ("LOOKALIKE_TEST_TRAIN_EPOCHS", "10000", TRUE);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  lk_window_set_backend (window, LK_BACKEND_CONV_AE);
+  spin (50);
+
+  start_build (window, &watch);
+  wait_for (third_epoch, &watch, 120, "the third epoch");
+  save_screenshot (window, "window-training.png");
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_BUILDING);
+  g_assert_true (g_str_has_prefix (lk_session_get_progress_text (session), "Training — epoch "));
+  g_assert_cmpfloat (lk_session_get_progress (session), >, 0.0);
+  g_assert_cmpfloat (lk_session_get_progress (session), <, 0.9);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-indexing", NULL));
+  wait_for (session_settled, window, 120, "the build to stop");
+  stop_watching (&watch);
+  g_test_message ("cancelled in epoch %d", watch.epoch);
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_EPOCHS");
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_READY);
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "Building stopped. Nothing of it was kept.");
+  model = model_path (window, &leftovers);
+  g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  g_assert_false (leftovers);
+  g_assert_false (has_vectors (window, LK_BACKEND_CONV_AE));
+  g_assert_false (lk_session_get_searchable (session));
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  g_assert_true (lk_session_can_build (session));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
+/* Without CNN weights the window chooses the autoencoder, the catalog opens, and building it is
+ * all it takes to search; CNN features say why they cannot be used. */
+static void
+test_without_weights (void)
+{
+  g_autofree char *installed = lk_model_find_default_weights ();
+  g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autofree char *catalog = NULL;
+  g_autofree char *backend = NULL;
+  LkWindow *window;
+  LkSession *session;
+  BuildWatch watch;
+
+  if (installed)
+    {
+      g_test_skip ("network weights are installed on this machine, so the window chooses CNN "
+                   "features");
+      return;
+    }
+  catalog = make_pattern_catalog ("patterns-no-weights", 12);
+  g_settings_set_string (settings, "weights", "");
+  g_settings_set_string (settings, "backend", "cnn");
+  window = lk_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (100);
+  session = lk_window_get_session (window);
+  g_assert_cmpint (lk_session_get_backend (session), ==, LK_BACKEND_CONV_AE);
+  backend = g_settings_get_string (settings, "backend");
+  g_assert_cmpstr (backend, ==, "cnn"); /* a choice for now, not the setting */
+
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 60, "opening");
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_READY);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  g_assert_false (has_vectors (window, LK_BACKEND_CNN));
+
+  lk_window_set_backend (window, LK_BACKEND_CNN);
+  spin (50);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "failed");
+  g_assert_nonnull (strstr (lk_session_get_backend_error (session), "No network weights"));
+  lk_window_set_backend (window, LK_BACKEND_CONV_AE);
+  spin (50);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+
+  g_setenv ("LOOKALIKE_TEST_TRAIN_EPOCHS", "2", TRUE);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  start_build (window, &watch);
+  wait_for (session_settled, window, 300, "the build");
+  stop_watching (&watch);
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_EPOCHS");
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+  g_assert_true (lk_session_get_searchable (session));
+  g_assert_cmpuint (lk_session_get_n_items (session), ==, 12);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "ready");
+  g_assert_false (has_vectors (window, LK_BACKEND_CNN));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -848,5 +1266,8 @@ main (int argc, char **argv)
   g_test_add_func ("/app/failures-say-why", test_failures_say_why);
   g_test_add_func ("/app/oversized-picture-refused", test_oversized_picture_refused);
   g_test_add_func ("/app/picture-data-limit", test_picture_data_limit);
+  g_test_add_func ("/app/build-conv-ae", test_build_conv_ae);
+  g_test_add_func ("/app/build-cancel-keeps-nothing", test_build_cancel_keeps_nothing);
+  g_test_add_func ("/app/without-weights", test_without_weights);
   return g_test_run ();
 }

@@ -255,6 +255,8 @@ typedef enum
   ELEM_LEAKY_BACKWARD,
   ELEM_SIGMOID_FORWARD,
   ELEM_ADAMW,
+  ELEM_BCE_FORWARD,
+  ELEM_BCE_BACKWARD,
 } ElemKind;
 
 typedef struct
@@ -264,8 +266,9 @@ typedef struct
   const float *a, *b;
   float *m, *v;
   gsize N;
-  float slope, lr, weight_decay;
+  float slope, lr, weight_decay, scale;
   int step, n_chunks;
+  double sums[64]; /* per chunk, for a reduction: added in chunk order */
 } ElemJob;
 
 static void
@@ -288,6 +291,14 @@ elem_task (void *ctx, int task, int thread)
     case ELEM_SIGMOID_FORWARD:
       nn_sigmoid_forward (job->out + first, job->a + first, n);
       break;
+    case ELEM_BCE_FORWARD:
+      job->sums[task] = (double) nn_bce_logits_forward (job->a + first, job->b + first, n) * n;
+      break;
+    case ELEM_BCE_BACKWARD:
+      /* the mean is over all N: the chunk's share of the scale */
+      nn_bce_logits_backward (job->out + first, job->a + first, job->b + first, n,
+                              job->scale * (float) n / (float) job->N);
+      break;
     case ELEM_ADAMW:
       nn_adamw_update (job->out + first, job->a + first, job->m + first, job->v + first, n, job->lr,
                        0.9f, 0.999f, 1e-8f, job->weight_decay, job->step);
@@ -301,7 +312,7 @@ run_elem (NnPool *pool, ElemJob *job)
   int threads = pool ? nn_pool_get_n_threads (pool) : 1;
 
   /* small tensors are not worth waking a thread for */
-  job->n_chunks = job->N < 16384 ? 1 : threads;
+  job->n_chunks = job->N < 16384 ? 1 : MIN (threads, (int) G_N_ELEMENTS (job->sums));
   nn_pool_run (pool, job->n_chunks, elem_task, job);
 }
 
@@ -565,7 +576,8 @@ encode (LkConvAeRun *run, int B, NnPool *pool)
       side = ho;
     }
   nn_cbhw_to_bchw (a->flat, a->enc_out[n - 1], B, c->widths[n - 1], side, side);
-  nn_dense_forward (a->latent, a->flat, model->p.lat_w, model->p.lat_b, B, F, c->latent);
+  nn_dense_train_forward (a->latent, a->flat, model->p.lat_w, model->p.lat_b, B, F, c->latent,
+                          pool);
 }
 
 const float *
@@ -589,7 +601,8 @@ lk_conv_ae_forward (LkConvAeRun *run, int B, const float *target, NnPool *pool)
   g_return_val_if_fail (run->training && B >= 1 && B <= run->max_batch, NAN);
   carve_for (run, B);
   encode (run, B, pool);
-  nn_dense_forward (a->unlat_pre, a->latent, model->p.unlat_w, model->p.unlat_b, B, c->latent, F);
+  nn_dense_train_forward (a->unlat_pre, a->latent, model->p.unlat_w, model->p.unlat_b, B, c->latent,
+                          F, pool);
   leaky_forward (pool, a->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
   nn_bchw_to_cbhw (a->dec_in0, a->unlat_out, B, c->widths[n - 1], side, side);
   x = a->dec_in0;
@@ -608,8 +621,17 @@ lk_conv_ae_forward (LkConvAeRun *run, int B, const float *target, NnPool *pool)
     }
   if (!target)
     return NAN;
-  return nn_bce_logits_forward (a->dec_pre[n - 1], target,
-                                (gsize) c->channels * B * c->input_size * c->input_size);
+  {
+    ElemJob job = { .kind = ELEM_BCE_FORWARD,
+                    .a = a->dec_pre[n - 1],
+                    .b = target,
+                    .N = (gsize) c->channels * B * c->input_size * c->input_size };
+    double sum = 0.0;
+    run_elem (pool, &job);
+    for (int k = 0; k < job.n_chunks; k++)
+      sum += job.sums[k];
+    return (float) (sum / job.N);
+  }
 }
 
 const float *
@@ -641,8 +663,15 @@ lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale, co
 
   /* the loss is on the logits: the sigmoid's own gradient, which vanishes where it saturates,
    * never enters (a saturated wrong pixel gets the largest gradient, not none) */
-  nn_bce_logits_backward (d->dec_pre[n - 1], a->dec_pre[n - 1], target,
-                          (gsize) c->channels * B * S * S, loss_scale);
+  {
+    ElemJob job = { .kind = ELEM_BCE_BACKWARD,
+                    .out = d->dec_pre[n - 1],
+                    .a = a->dec_pre[n - 1],
+                    .b = target,
+                    .N = (gsize) c->channels * B * S * S,
+                    .scale = loss_scale };
+    run_elem (pool, &job);
+  }
   for (int i = n - 1; i >= 0; i--)
     {
       int ci = dec_in (c, i), co = dec_out (c, i), in_side = side / 2;
@@ -657,13 +686,13 @@ lk_conv_ae_backward (LkConvAeRun *run, const float *target, float loss_scale, co
     }
   nn_cbhw_to_bchw (d->unlat_out, d->dec_in0, B, c->widths[n - 1], side, side);
   leaky_backward (pool, d->unlat_pre, d->unlat_out, a->unlat_pre, (gsize) B * F, c->slope);
-  nn_dense_backward (d->latent, model->g.unlat_w, model->g.unlat_b, d->unlat_pre, a->latent,
-                     model->p.unlat_w, B, c->latent, F);
+  nn_dense_train_backward (d->latent, model->g.unlat_w, model->g.unlat_b, d->unlat_pre, a->latent,
+                           model->p.unlat_w, B, c->latent, F, pool);
   if (dlatent)
     for (gsize i = 0; i < (gsize) B * c->latent; i++)
       d->latent[i] += dlatent[i];
-  nn_dense_backward (d->flat, model->g.lat_w, model->g.lat_b, d->latent, a->flat, model->p.lat_w, B,
-                     F, c->latent);
+  nn_dense_train_backward (d->flat, model->g.lat_w, model->g.lat_b, d->latent, a->flat,
+                           model->p.lat_w, B, F, c->latent, pool);
   nn_bchw_to_cbhw (d->enc_out[n - 1], d->flat, B, c->widths[n - 1], side, side);
   for (int i = n - 1; i >= 0; i--)
     {

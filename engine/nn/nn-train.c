@@ -345,6 +345,91 @@ nn_dense_backward (float *dinp, float *dweight, float *dbias, const float *dout,
                  1.0f, dinp, IN);
 }
 
+/* The dense layers on a pool: the forward and the input gradient split the batch's rows, the
+ * weight and bias gradients split the output rows, so no two tasks write one value and nothing is
+ * added across tasks. */
+typedef struct
+{
+  float *out, *dinp, *dweight, *dbias;
+  const float *inp, *dout, *weight, *bias;
+  int B, IN, OUT, n_tasks;
+} DenseJob;
+
+static void
+dense_forward_task (void *ctx, int task, int thread)
+{
+  DenseJob *j = ctx;
+  int b0 = (int) ((int64_t) j->B * task / j->n_tasks);
+  int b1 = (int) ((int64_t) j->B * (task + 1) / j->n_tasks);
+
+  (void) thread;
+  if (b1 > b0)
+    nn_dense_forward (j->out + (size_t) b0 * j->OUT, j->inp + (size_t) b0 * j->IN, j->weight,
+                      j->bias, b1 - b0, j->IN, j->OUT);
+}
+
+static void
+dense_backward_task (void *ctx, int task, int thread)
+{
+  DenseJob *j = ctx;
+  int o0 = (int) ((int64_t) j->OUT * task / j->n_tasks);
+  int o1 = (int) ((int64_t) j->OUT * (task + 1) / j->n_tasks);
+  int b0 = (int) ((int64_t) j->B * task / j->n_tasks);
+  int b1 = (int) ((int64_t) j->B * (task + 1) / j->n_tasks);
+
+  (void) thread;
+  if (o1 > o0)
+    {
+      /* dweight[o0:o1] (Oc, IN) += dout[:, o0:o1]ᵀ · inp */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, j->IN, j->B, 1.0f,
+                   j->dout + o0, j->OUT, j->inp, j->IN, 1.0f, j->dweight + (size_t) o0 * j->IN,
+                   j->IN);
+      if (j->dbias)
+        for (int o = o0; o < o1; o++)
+          {
+            double sum = 0.0;
+            for (int b = 0; b < j->B; b++)
+              sum += j->dout[(size_t) b * j->OUT + o];
+            j->dbias[o] += (float) sum;
+          }
+    }
+  if (j->dinp && b1 > b0)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, b1 - b0, j->IN, j->OUT, 1.0f,
+                 j->dout + (size_t) b0 * j->OUT, j->OUT, j->weight, j->IN, 1.0f,
+                 j->dinp + (size_t) b0 * j->IN, j->IN);
+}
+
+void
+nn_dense_train_forward (float *out, const float *inp, const float *weight, const float *bias, int B,
+                        int IN, int OUT, NnPool *pool)
+{
+  DenseJob j = {
+    .out = out, .inp = inp, .weight = weight, .bias = bias, .B = B, .IN = IN, .OUT = OUT
+  };
+
+  j.n_tasks = nn_max (1, nn_min (pool ? nn_pool_get_n_threads (pool) : 1, B));
+  nn_pool_run (pool, j.n_tasks, dense_forward_task, &j);
+}
+
+void
+nn_dense_train_backward (float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int B, int IN, int OUT,
+                         NnPool *pool)
+{
+  DenseJob j = { .dinp = dinp,
+                 .dweight = dweight,
+                 .dbias = dbias,
+                 .dout = dout,
+                 .inp = inp,
+                 .weight = weight,
+                 .B = B,
+                 .IN = IN,
+                 .OUT = OUT };
+
+  j.n_tasks = nn_max (1, nn_min (pool ? nn_pool_get_n_threads (pool) : 1, nn_min (B, OUT)));
+  nn_pool_run (pool, j.n_tasks, dense_backward_task, &j);
+}
+
 void
 nn_dense_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout,
                        const float *inp, const float *weight, int B, int IN, int OUT)

@@ -240,6 +240,13 @@ void nn_dense_backward (float *dinp,         /* (B, IN) or NULL */
 void nn_dense_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *inp, const float *weight, int B, int IN, int OUT);
 
+/* The same on a pool's threads (the batch's rows, then the output rows, split between them). */
+void nn_dense_train_forward (float *out, const float *inp, const float *weight, const float *bias,
+                             int B, int IN, int OUT, NnPool *pool);
+void nn_dense_train_backward (float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, int B, int IN, int OUT,
+                              NnPool *pool);
+
 /* LeakyReLU (slope 0: ReLU); its backward takes the forward's input. */
 void nn_leaky_relu_forward (float *out,       /* (N) */
                             const float *inp, /* (N) */

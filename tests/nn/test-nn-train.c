@@ -223,6 +223,40 @@ dense_loss (float *out, const float *inp, const float *w, const float *b, const 
   return dot (out, r, (size_t) B * OUT);
 }
 
+/* the dense layers on a pool give what the single-threaded ones give */
+static void
+test_dense_on_a_pool (void)
+{
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  int B = 7, IN = 13, OUT = 5;
+  g_autofree float *inp = random_tensor (rng, (size_t) B * IN, 1.0f);
+  g_autofree float *w = random_tensor (rng, (size_t) OUT * IN, 1.0f);
+  g_autofree float *bias = random_tensor (rng, OUT, 1.0f);
+  g_autofree float *dout = random_tensor (rng, (size_t) B * OUT, 1.0f);
+  g_autofree float *out1 = g_new (float, B *OUT), *out2 = g_new (float, B *OUT);
+  g_autofree float *dinp1 = g_new0 (float, B *IN), *dinp2 = g_new0 (float, B *IN);
+  g_autofree float *dw1 = g_new0 (float, OUT *IN), *dw2 = g_new0 (float, OUT *IN);
+  g_autofree float *db1 = g_new0 (float, OUT), *db2 = g_new0 (float, OUT);
+
+  for (int threads = 1; threads <= 3; threads++)
+    {
+      NnPool *pool = nn_pool_new (threads);
+      memset (dinp2, 0, sizeof (float) * B * IN);
+      memset (dw2, 0, sizeof (float) * OUT * IN);
+      memset (db2, 0, sizeof (float) * OUT);
+      nn_dense_forward (out1, inp, w, bias, B, IN, OUT);
+      nn_dense_train_forward (out2, inp, w, bias, B, IN, OUT, pool);
+      assert_close ("pooled dense forward", out2, 1.0, out1, (size_t) B * OUT);
+      if (threads == 1)
+        nn_dense_backward (dinp1, dw1, db1, dout, inp, w, B, IN, OUT);
+      nn_dense_train_backward (dinp2, dw2, db2, dout, inp, w, B, IN, OUT, pool);
+      assert_close ("pooled dense dinp", dinp2, 1.0, dinp1, (size_t) B * IN);
+      assert_close ("pooled dense dweight", dw2, 1.0, dw1, (size_t) OUT * IN);
+      assert_close ("pooled dense dbias", db2, 1.0, db1, (size_t) OUT);
+      nn_pool_free (pool);
+    }
+}
+
 static void
 test_dense_gradients (void)
 {
@@ -531,6 +565,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/train/conv-gradients", test_conv_gradients);
   g_test_add_func ("/nn/train/conv-backward-deterministic", test_conv_backward_is_deterministic);
   g_test_add_func ("/nn/train/dense-gradients", test_dense_gradients);
+  g_test_add_func ("/nn/train/dense-on-a-pool", test_dense_on_a_pool);
   g_test_add_func ("/nn/train/elementwise-gradients", test_elementwise_gradients);
   g_test_add_func ("/nn/train/upsample-gradients", test_upsample_gradients);
   g_test_add_func ("/nn/train/upconv-gradients", test_upconv_gradients);

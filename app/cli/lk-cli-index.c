@@ -255,10 +255,9 @@ lk_cli_index (int argc, char **argv)
   if (trained_on && embedded > (gint64) trained_on
       && embedded - trained_on >= MAX (20, trained_on / 4))
     fprintf (stderr,
-             _ ("%" G_GINT64_FORMAT " of the catalog’s %" G_GINT64_FORMAT " photos came after its "
-                "autoencoder was trained on %u: retraining it (lookalike-cli train) would fit it "
-                "to them\n"),
-             embedded - trained_on, embedded, trained_on);
+             _ ("%u of the catalog’s %u photos came after its autoencoder was trained on %u: "
+                "retraining it (lookalike-cli train) would fit it to them\n"),
+             (guint) (embedded - trained_on), (guint) embedded, trained_on);
 
   if (json)
     print_json (catalog, embedder, summary);

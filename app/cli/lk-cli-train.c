@@ -43,7 +43,8 @@ lk_cli_train_progress (const LkTrainProgress *p, gpointer user_data)
     {
       if (state->tty)
         {
-          fprintf (stderr, _ ("\rreading photos for training: %" PRIu64 "/%" PRIu64 "  "), p->done,
+          fputc ('\r', stderr);
+          fprintf (stderr, _ ("reading photos for training: %" PRIu64 "/%" PRIu64 "  "), p->done,
                    p->total);
           state->drew = TRUE;
         }
@@ -66,8 +67,9 @@ lk_cli_train_progress (const LkTrainProgress *p, gpointer user_data)
       bar[WIDTH] = '\0';
       if (isfinite (p->val_loss))
         g_snprintf (val, sizeof val, _ (", validation %.4f"), p->val_loss);
-      fprintf (stderr, _ ("\rtraining [%s] epoch %d/%d  loss %.4f%s  %.0f images/s  %s left  "),
-               bar, p->epoch, p->epochs, p->train_loss, val, p->images_per_second, eta);
+      fputc ('\r', stderr);
+      fprintf (stderr, _ ("training [%s] epoch %d/%d  loss %.4f%s  %.0f images/s  %s left  "), bar,
+               p->epoch, p->epochs, p->train_loss, val, p->images_per_second, eta);
       state->drew = TRUE;
     }
   else if (p->epoch_finished)

@@ -12,6 +12,7 @@ the default on. REFERENCE_DIR's random SqueezeNet is used only where a test need
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -156,7 +157,8 @@ class Train(unittest.TestCase):
         export(self.folder, 3)
         self.train()
         before = self.conv_ae_vectors()
-        good = open(self.model, "rb").read()
+        with open(self.model, "rb") as f:
+            good = f.read()
         for what, data in (("truncated", good[:len(good) // 2]),
                            ("garbage", b"\x10\0\0\0\0\0\0\0{\"a\": 1}  " + b"x" * 64),
                            ("empty", b"")):
@@ -225,6 +227,43 @@ class Train(unittest.TestCase):
         found = json.loads(self.cli("search", "--index", self.db, "--json", "--backend", "conv-ae",
                                     query).stdout)
         self.assertEqual(found["backend"], "conv-ae")
+
+    def test_disk_full_while_saving_the_model(self):
+        """The model is written whole or not at all: the previous one and the vectors stay."""
+        if subprocess.run(["unshare", "-Urm", "true"], capture_output=True).returncode != 0:
+            self.skipTest("no private mount namespace here (unshare -Urm): cannot fill a disk")
+        export(self.folder, 3)
+        self.train("--seed", "3")
+        disk, out = os.path.join(self.tmp, "disk"), os.path.join(self.tmp, "out")
+        os.makedirs(disk)
+        os.makedirs(out)
+        room = (os.path.getsize(self.db) + os.path.getsize(self.model)) // 1024 + 256
+        script = f"""
+            mount -t tmpfs -o size={room}k none {disk} || exit 99
+            cp {self.db} {self.model} {disk}/
+            '{lkcatalog.CLI}' train --index {disk}/c.db {' '.join(FAST)} --seed 4 {self.folder} \
+                > {out}/train.out 2> {out}/train.err; echo $? > {out}/train.code
+            ls -a {disk} > {out}/listing
+            cp {disk}/c.db {disk}/c.db.conv-ae.safetensors {out}/
+        """
+        done = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True,
+                              text=True, env=self.env)
+        if done.returncode == 99:
+            self.skipTest("cannot mount a tmpfs in a private namespace here")
+
+        def read(name):
+            with open(os.path.join(out, name)) as f:
+                return f.read()
+        self.assertEqual(read("train.code").strip(), "1", read("train.err"))
+        self.assertIn("c.db.conv-ae.safetensors", read("train.err"))
+        self.assertIn("No space left on device", read("train.err"))
+        with open(os.path.join(out, "c.db.conv-ae.safetensors"), "rb") as f, \
+                open(self.model, "rb") as before:
+            self.assertEqual(f.read(), before.read())
+        self.assertEqual(sorted(read("listing").split()),
+                         [".", "..", "c.db", "c.db-shm", "c.db-wal", "c.db.conv-ae.safetensors"]
+                         if "c.db-wal" in read("listing") else
+                         [".", "..", "c.db", "c.db.conv-ae.safetensors"])
 
     def test_unknown_and_untrainable_backends(self):
         export(self.folder, 1)

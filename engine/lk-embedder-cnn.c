@@ -14,8 +14,8 @@
  * spread over the scale instead of crowding above 70 % (the five best matches of a shoe: 79–85 %
  * raw, 61–71 % centred). A mean estimated from a handful of images would mostly subtract those
  * images from themselves (two images would come out opposite, cosine -1), so it is shrunk towards
- * zero by n / (n + MEAN_PRIOR). This was measured for CNN features only: other backends have
- * their own post-transform, or none.
+ * zero by n / (n + MEAN_PRIOR). This was measured for CNN features; the autoencoder measured it for
+ * itself (lk-embedder-convae.c); other backends have their own post-transform, or none.
  */
 #define G_LOG_DOMAIN "lk-embedder"
 
@@ -23,8 +23,6 @@
 #include "models/lk-model-private.h"
 
 #include <string.h>
-
-#define MEAN_PRIOR 16.0
 
 typedef struct
 {
@@ -113,32 +111,6 @@ cnn_run_tasks (gpointer data, int n_tasks, NnTaskFunc func, void *ctx)
   lk_model_state_run_tasks (state->model_state, n_tasks, func, ctx);
 }
 
-static gsize
-cnn_post_floats (int dim)
-{
-  return (gsize) dim;
-}
-
-/* the mean, shrunk for small catalogs */
-static void
-cnn_post_fit (float *mean, const float *vectors, gsize n, int dim)
-{
-  g_autofree double *sum = g_new0 (double, dim);
-
-  for (gsize i = 0; i < n; i++)
-    for (int j = 0; j < dim; j++)
-      sum[j] += vectors[i * dim + j];
-  for (int j = 0; j < dim; j++)
-    mean[j] = n > 0 ? (float) (sum[j] / ((double) n + MEAN_PRIOR)) : 0.0f;
-}
-
-static void
-cnn_post_apply (const float *mean, float *vector, int dim)
-{
-  for (int j = 0; j < dim; j++)
-    vector[j] -= mean[j];
-}
-
 const LkEmbedderClass lk_embedder_cnn_class = {
   .backend = LK_BACKEND_CNN,
   .input = LK_EMBEDDER_TAKES_IMAGES,
@@ -149,9 +121,9 @@ const LkEmbedderClass lk_embedder_cnn_class = {
   .move_slot = cnn_move_slot,
   .embed = cnn_embed,
   .run_tasks = cnn_run_tasks,
-  .post_floats = cnn_post_floats,
-  .post_fit = cnn_post_fit,
-  .post_apply = cnn_post_apply,
+  .post_floats = lk_embedder_mean_floats,
+  .post_fit = lk_embedder_mean_fit,
+  .post_apply = lk_embedder_mean_apply,
 };
 
 LkEmbedder *

@@ -267,3 +267,37 @@ lk_embedder_state_run_tasks (LkEmbedderState *state, int n_tasks, NnTaskFunc fun
 {
   state->embedder->klass->run_tasks (state->priv, n_tasks, func, ctx);
 }
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Centring on the catalog's mean, the post-transform of the CNN and conv-ae backends              */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* a mean estimated from a handful of vectors would mostly subtract them from themselves: it is
+ * shrunk towards zero by n / (n + MEAN_PRIOR) */
+#define MEAN_PRIOR 16.0
+
+gsize
+lk_embedder_mean_floats (int dim)
+{
+  return (gsize) dim;
+}
+
+/* the mean, shrunk for small catalogs */
+void
+lk_embedder_mean_fit (float *mean, const float *vectors, gsize n, int dim)
+{
+  g_autofree double *sum = g_new0 (double, dim);
+
+  for (gsize i = 0; i < n; i++)
+    for (int j = 0; j < dim; j++)
+      sum[j] += vectors[i * dim + j];
+  for (int j = 0; j < dim; j++)
+    mean[j] = n > 0 ? (float) (sum[j] / ((double) n + MEAN_PRIOR)) : 0.0f;
+}
+
+void
+lk_embedder_mean_apply (const float *mean, float *vector, int dim)
+{
+  for (int j = 0; j < dim; j++)
+    vector[j] -= mean[j];
+}

@@ -72,6 +72,11 @@ LkEmbedder *lk_embedder_new (const LkEmbedderClass *klass, LkModelIdentity *iden
 /* The indexer's prepare stage on the state's threads. */
 void lk_embedder_state_run_tasks (LkEmbedderState *state, int n_tasks, NnTaskFunc func, void *ctx);
 
+/* Centring on the catalog's mean (shrunk for small catalogs): a post-transform backends share. */
+gsize lk_embedder_mean_floats (int dim);
+void lk_embedder_mean_fit (float *mean, const float *vectors, gsize n, int dim);
+void lk_embedder_mean_apply (const float *mean, float *vector, int dim);
+
 extern const LkEmbedderClass lk_embedder_cnn_class;
 extern const LkEmbedderClass lk_embedder_conv_ae_class;
 

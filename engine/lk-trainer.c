@@ -38,6 +38,7 @@ lk_train_default_params (void)
 {
   LkTrainParams params = {
     .input_size = 64,
+    .preprocess = LK_PREPROCESS_FIT,
     .latent = 128,
     .epochs = 20,
     .batch = 32,
@@ -90,6 +91,12 @@ lk_train_params_check (const LkTrainParams *p, GError **error)
     return out_of_range (error, "weight decay", p->weight_decay, 0, 1);
   if (!(p->denoise >= 0 && p->denoise <= 1))
     return out_of_range (error, "denoising strength", p->denoise, 0, 1);
+  if ((guint) p->preprocess > LK_PREPROCESS_STRETCH)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT, "unknown preprocessing %d",
+                   (int) p->preprocess);
+      return FALSE;
+    }
   if (!(p->invariance >= 0 && p->invariance <= 100))
     return out_of_range (error, "invariance weight", p->invariance, 0, 100);
   if (!(p->validation >= 0 && p->validation <= 0.5))
@@ -369,6 +376,7 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   if (!lk_train_params_check (&params, error))
     return FALSE;
   S = params.input_size;
+  info->preprocess = params.preprocess;
   views = params.invariance > 0 ? 2 : 1;
   config = lk_conv_ae_config_default (S, params.latent);
   n_threads = params.n_threads > 0 ? params.n_threads : (int) g_get_num_processors ();

@@ -527,20 +527,22 @@ LkEmbedder *lk_embedder_new_conv_ae (const char *path, GError **error);
 
 typedef struct
 {
-  int input_size;       /* side of the square input, 16–256 and a multiple of 4 (64) */
-  int latent;           /* length of the latent code, the search vector (128) */
-  int epochs;           /* passes over the training images (20) */
-  int batch;            /* images per step (32) */
-  double learning_rate; /* AdamW's (0.001) */
-  double weight_decay;  /* AdamW's decoupled weight decay (0.0001) */
-  double denoise;       /* standard deviation of the Gaussian noise added to inputs, 0–1 (0.05) */
-  gboolean augment;     /* random flips, shifts and brightness (TRUE) */
-  double invariance;    /* weight of a term pulling the codes of two augmentations of each photo
+  int input_size;          /* side of the square input, 16–256 and a multiple of 4 (64) */
+  LkPreprocess preprocess; /* how photos become the square input (LK_PREPROCESS_FIT: the whole
+                            * photo, padded with its border colour; see the README) */
+  int latent;              /* length of the latent code, the search vector (128) */
+  int epochs;              /* passes over the training images (20) */
+  int batch;               /* images per step (32) */
+  double learning_rate;    /* AdamW's (0.001) */
+  double weight_decay;     /* AdamW's decoupled weight decay (0.0001) */
+  double denoise;    /* standard deviation of the Gaussian noise added to inputs, 0–1 (0.05) */
+  gboolean augment;  /* random flips, shifts and brightness (TRUE) */
+  double invariance; /* weight of a term pulling the codes of two augmentations of each photo
                          * together, 1 − their cosine; 0: none, and each step sees each photo once */
-  double validation;    /* share of the images held out, chosen by a hash of each path (0.1) */
-  int patience;  /* stop after this many epochs without a better validation loss, 0 never (0) */
-  guint64 seed;  /* initial weights, order of the batches, noise (1) */
-  int n_threads; /* 0 = every core */
+  double validation; /* share of the images held out, chosen by a hash of each path (0.1) */
+  int patience;      /* stop after this many epochs without a better validation loss, 0 never (0) */
+  guint64 seed;      /* initial weights, order of the batches, noise (1) */
+  int n_threads;     /* 0 = every core */
   const char *output; /* the model file to write; NULL: lk_catalog_get_model_path () */
 } LkTrainParams;
 

@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * lookalike-cli train [--index DB] [--backend conv-ae] [--epochs N] [--latent D] [--size S]
- *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F]
+ *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F] [--preprocess MODE]
  *                     [--no-augment] [--patience N] [--seed N]
  *                     [--threads N] [--json] [FOLDER]
  *
@@ -184,7 +184,7 @@ print_json (const LkTrainParams *params, const LkTrainSummary *s, const LkIndexS
 int
 lk_cli_train (int argc, char **argv)
 {
-  g_autofree char *index_path = NULL, *backend_name = NULL;
+  g_autofree char *index_path = NULL, *backend_name = NULL, *preprocess = NULL;
   g_auto (GStrv) dirs = NULL;
   LkTrainParams params = lk_train_default_params ();
   gint64 seed = (gint64) params.seed;
@@ -206,6 +206,8 @@ lk_cli_train (int argc, char **argv)
       N_ ("Noise added to the inputs, 0–1 (0.05)"), "F" },
     { "invariance", 0, 0, G_OPTION_ARG_DOUBLE, &params.invariance,
       N_ ("Weight of the term that pulls two augmentations of a photo together (0)"), "F" },
+    { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
+      N_ ("fit, center-crop or stretch (fit: the whole photo)"), N_ ("MODE") },
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment,
       N_ ("No random flips, shifts or brightness"), NULL },
     { "patience", 0, 0, G_OPTION_ARG_INT, &params.patience,
@@ -244,6 +246,12 @@ lk_cli_train (int argc, char **argv)
     {
       lk_cli_fail (_ ("train: the %s backend is not trained by Lookalike: only conv-ae is"),
                    lk_backend_to_string (backend));
+      return LK_CLI_USAGE;
+    }
+  if (preprocess && !lk_preprocess_from_string (preprocess, &params.preprocess))
+    {
+      lk_cli_fail (_ ("train: unknown preprocessing “%s”: use fit, center-crop or stretch"),
+                   preprocess);
       return LK_CLI_USAGE;
     }
   params.seed = (guint64) seed;

@@ -9,10 +9,10 @@
  * into the first share of the hash space is held out for validation, so the split does not change
  * when photos are added or the run is repeated.
  *
- * A step: a batch drawn from the shuffled training images, each lightly augmented (a horizontal
- * flip, a shift of up to S/16 pixels with the border repeated, a brightness change of up to 10 %),
- * the augmented image is the target, and the input is that image with Gaussian noise (denoising).
- * Loss: mean squared error of the reconstruction; AdamW. After every epoch the validation images
+ * A step: a batch drawn from the shuffled training images, each (when asked) lightly augmented
+ * (a horizontal flip, a shift of up to S/16 pixels with the border repeated, a brightness change
+ * of up to 10 %); that image is the target, and the input is it with Gaussian noise (denoising).
+ * Loss: binary cross-entropy of the reconstruction; AdamW. After every epoch the validation images
  * (as they are: no augmentation, no noise) give the validation loss, and the parameters with the
  * best one are kept: that is the model written at the end, or when the run is cancelled.
  *
@@ -45,7 +45,9 @@ lk_train_default_params (void)
     .learning_rate = 1e-3,
     .weight_decay = 1e-4,
     .denoise = 0.05,
-    .augment = TRUE,
+    /* off: flips, shifts and brightness lowered precision@10 on both data sets measured
+     * (products 0.550 → 0.540 on two seeds; Fashion-MNIST in PyTorch runs, 0.832 → 0.829) */
+    .augment = FALSE,
     .invariance = 0.0,
     .validation = 0.1,
     .patience = 0,

@@ -5,7 +5,7 @@
  *
  * lookalike-cli train [--index DB] [--backend conv-ae] [--epochs N] [--latent D] [--size S]
  *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F] [--preprocess MODE]
- *                     [--no-augment] [--patience N] [--seed N]
+ *                     [--augment | --no-augment] [--patience N] [--seed N]
  *                     [--threads N] [--json] [FOLDER]
  *
  * Trains on the photos under the catalog's folder, writes the model beside the catalog
@@ -188,7 +188,7 @@ lk_cli_train (int argc, char **argv)
   g_auto (GStrv) dirs = NULL;
   LkTrainParams params = lk_train_default_params ();
   gint64 seed = (gint64) params.seed;
-  gboolean json = FALSE, no_augment = FALSE;
+  gboolean json = FALSE, no_augment = FALSE, augment = FALSE;
   const GOptionEntry entries[] = {
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       N_ ("Catalog file (default: FOLDER’s, else the one last indexed)"), N_ ("FILE") },
@@ -208,8 +208,9 @@ lk_cli_train (int argc, char **argv)
       N_ ("Weight of the term that pulls two augmentations of a photo together (0)"), "F" },
     { "preprocess", 'p', 0, G_OPTION_ARG_STRING, &preprocess,
       N_ ("fit, center-crop or stretch (fit: the whole photo)"), N_ ("MODE") },
-    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment,
-      N_ ("No random flips, shifts or brightness"), NULL },
+    { "augment", 0, 0, G_OPTION_ARG_NONE, &augment,
+      N_ ("Random flips, shifts and brightness changes (off)"), NULL },
+    { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, N_ ("None of them (the default)"), NULL },
     { "patience", 0, 0, G_OPTION_ARG_INT, &params.patience,
       N_ ("Stop after N epochs without a better validation loss (never)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_ ("Seed of the initial weights and batches (1)"),
@@ -255,7 +256,7 @@ lk_cli_train (int argc, char **argv)
       return LK_CLI_USAGE;
     }
   params.seed = (guint64) seed;
-  params.augment = !no_augment;
+  params.augment = augment && !no_augment;
   if (!lk_train_params_check (&params, &error))
     {
       lk_cli_fail ("train: %s", error->message);

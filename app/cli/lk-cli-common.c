@@ -251,3 +251,17 @@ lk_cli_catch_signals (GCancellable *cancellable)
   sigaction (SIGTERM, &action, NULL);
   g_thread_unref (g_thread_new ("lk-signals", signal_thread, cancellable));
 }
+
+gboolean
+lk_cli_lock_catalog (LkCatalog *catalog, LkCliProgress *progress, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (lk_catalog_lock_for_writing (catalog, lk_cli_index_progress, progress, cancellable, &error))
+    return TRUE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
+  else
+    lk_cli_fail ("%s", error->message);
+  return FALSE;
+}

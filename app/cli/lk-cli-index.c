@@ -175,12 +175,8 @@ lk_cli_index (int argc, char **argv)
   /* keep the model, size and preprocessing the catalog was made with unless told otherwise:
    * changing any of them re-embeds every image. Read under the writer's lock, so that a run
    * started while another makes the catalog reads what that one made. */
-  if (!lk_catalog_lock_for_writing (catalog, lk_cli_index_progress, &progress, cancellable, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
-      return lk_cli_fail ("%s", error->message);
-    }
+  if (!lk_cli_lock_catalog (catalog, &progress, cancellable))
+    return LK_CLI_FAILED;
   if (backend == LK_CLI_BACKEND_DEFAULT)
     backend = lk_cli_default_backend (catalog, weights);
   g_autoptr (LkModelIdentity) previous = lk_catalog_get_identity (catalog, backend, &error);

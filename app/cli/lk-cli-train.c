@@ -280,12 +280,8 @@ lk_cli_train (int argc, char **argv)
   LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
 
   /* one process at a time trains and embeds a catalog */
-  if (!lk_catalog_lock_for_writing (catalog, lk_cli_index_progress, &progress, cancellable, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return lk_cli_fail (_ ("interrupted while waiting: nothing was changed"));
-      return lk_cli_fail ("%s", error->message);
-    }
+  if (!lk_cli_lock_catalog (catalog, &progress, cancellable))
+    return LK_CLI_FAILED;
   g_autoptr (LkTrainSummary) summary = NULL;
   if (!train (catalog, &params, &progress, cancellable, &summary, &error))
     {

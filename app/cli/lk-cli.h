@@ -73,6 +73,11 @@ typedef struct
 } LkCliProgress;
 
 void lk_cli_index_progress (const LkIndexProgress *p, gpointer user_data);
+
+/* Takes @catalog's writer lock (saying so while another process holds it); FALSE with the reason
+ * on stderr when it cannot, or when Ctrl+C came first. */
+gboolean
+lk_cli_lock_catalog (LkCatalog *catalog, LkCliProgress *progress, GCancellable *cancellable);
 void lk_cli_train_progress (const LkTrainProgress *p, gpointer user_data);
 
 /* The backend when --backend is not given: CNN features when @weights names some, when @catalog

@@ -271,7 +271,7 @@ void nn_upsample2x_backward (float *dinp,       /* (P, H, W) */
                              const float *dout, /* (P, 2H, 2W) */
                              int P, int H, int W);
 
-/* conv3×3 (upsample2x (inp)) + bias, stride 1, padding 1, computed as four 2×2 convolutions of
+/* (nn-upconv.c) conv3×3 (upsample2x (inp)) + bias, stride 1, padding 1, as four 2×2 convolutions of
  * inp, one per output phase (the upsampled tensor never exists): out is (OC, B, 2H, 2W). Scratch
  * floats: nn_upconv2d_train_scratch_floats. */
 size_t nn_upconv2d_train_scratch_floats (int B, int C, int H, int W, int OC, int n_threads);

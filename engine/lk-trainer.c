@@ -32,6 +32,8 @@
 
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 5)
 #define LOAD_CHUNK        64
+/* photos reconstructed for the progress reports, at most */
+#define LK_TRAIN_MAX_SAMPLES 64
 
 LkTrainParams
 lk_train_default_params (void)
@@ -52,6 +54,7 @@ lk_train_default_params (void)
     .validation = 0.1,
     .patience = 0,
     .seed = 1,
+    .n_samples = 0,
     .n_threads = 0,
     .output = NULL,
   };
@@ -103,6 +106,8 @@ lk_train_params_check (const LkTrainParams *p, GError **error)
     return out_of_range (error, "invariance weight", p->invariance, 0, 100);
   if (!(p->validation >= 0 && p->validation <= 0.5))
     return out_of_range (error, "validation share", p->validation, 0, 0.5);
+  if (p->n_samples < 0 || p->n_samples > LK_TRAIN_MAX_SAMPLES)
+    return out_of_range (error, "samples", p->n_samples, 0, LK_TRAIN_MAX_SAMPLES);
   if (p->patience < 0 || p->n_threads < 0 || p->n_threads > 1024)
     return out_of_range (error, p->patience < 0 ? "patience" : "threads",
                          p->patience < 0 ? p->patience : p->n_threads, 0, 1024);
@@ -326,6 +331,40 @@ evaluate (Trainer *t, const guint *ids, guint n)
   return n ? sum / n : NAN;
 }
 
+/* Reconstructs the cached images @ids (@n of them) with the model as it is: @originals and @out
+ * (n, S, S, 3) 8-bit. */
+static void
+reconstruct (Trainer *t, const guint *ids, guint n, guint8 *originals, guint8 *out)
+{
+  int max = t->params->batch, S = t->model->config.input_size;
+  gsize plane = (gsize) S * S;
+
+  for (guint first = 0; first < n; first += (guint) max)
+    {
+      int B = (int) MIN ((guint) max, n - first);
+      const float *rec; /* (3, B, S, S) */
+
+      for (int b = 0; b < B; b++)
+        {
+          const guint8 *image = t->cache + (gsize) ids[first + b] * t->plane;
+          memcpy (originals + (first + b) * t->plane, image, t->plane);
+          lk_conv_ae_set_input (t->run, B, b, image);
+        }
+      lk_conv_ae_forward (t->run, B, NULL, t->pool);
+      rec = lk_conv_ae_get_reconstruction (t->run);
+      for (int b = 0; b < B; b++)
+        {
+          guint8 *dst = out + (first + b) * t->plane;
+          for (int c = 0; c < 3; c++)
+            {
+              const float *src = rec + ((gsize) c * B + b) * plane;
+              for (gsize i = 0; i < plane; i++)
+                dst[i * 3 + c] = (guint8) lrintf (CLAMP (src[i], 0.0f, 1.0f) * 255.0f);
+            }
+        }
+    }
+}
+
 static void
 report (LkTrainProgressFunc progress, gpointer user_data, const LkTrainProgress *p)
 {
@@ -363,6 +402,10 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   g_autofree guint8 *scratch = NULL;
   g_autofree guint *order = NULL;
   g_autofree float *dlatent = NULL;
+  g_autofree guint *sample_ids = NULL;
+  g_autofree guint8 *samples = NULL, *reconstructions = NULL;
+  g_autoptr (GArray) step_losses = g_array_new (FALSE, FALSE, sizeof (float));
+  guint n_samples = 0;
   const char *root = lk_catalog_get_root (catalog);
   gint64 start = g_get_monotonic_time (), last_report = 0, train_start;
   NnPool *pool = NULL;
@@ -505,11 +548,38 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   guint steps_per_epoch = (n_train + (guint) params.batch - 1) / (guint) params.batch;
   order = g_new (guint, n_train);
 
+  /* the photos shown reconstructed: spread evenly over the validation split, in scan order, so
+   * the same ones every run and (in a catalog sorted by folder) from several folders */
+  {
+    const guint *from = n_val ? val_ids : train_ids;
+    guint n_from = n_val ? n_val : n_train;
+    n_samples = MIN ((guint) params.n_samples, n_from);
+    sample_ids = g_new (guint, MAX (n_samples, 1));
+    for (guint i = 0; i < n_samples; i++)
+      sample_ids[i] = from[(guint64) i * n_from / n_samples];
+    samples = g_new (guint8, MAX (n_samples, 1) * plane);
+    reconstructions = g_new (guint8, MAX (n_samples, 1) * plane);
+  }
+
   p.phase = LK_TRAIN_TRAINING;
   p.done = 0;
   p.total = (guint64) steps_per_epoch * params.epochs;
   p.epochs = params.epochs;
   p.eta_seconds = -1;
+  p.steps_per_epoch = steps_per_epoch;
+  p.sample_size = S;
+  if (n_samples)
+    {
+      /* the untrained network's reconstructions: where learning starts from */
+      reconstruct (&t, sample_ids, n_samples, samples, reconstructions);
+      p.epoch = 1;
+      p.n_samples = n_samples;
+      p.samples = samples;
+      p.reconstructions = reconstructions;
+      report (progress, user_data, &p);
+      p.n_samples = 0;
+      p.samples = p.reconstructions = NULL;
+    }
   train_start = g_get_monotonic_time ();
   guint64 images_trained = 0;
   gboolean cancelled = FALSE;
@@ -551,6 +621,7 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
             }
           sum += (double) loss * B;
           seen += (guint) B;
+          g_array_append_val (step_losses, loss);
           images_trained += (guint64) B;
           p.done++;
           p.train_loss = sum / seen;
@@ -561,7 +632,12 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
           p.eta_seconds = p.done ? (p.total - p.done) * elapsed / p.done : -1;
           if (now - last_report >= PROGRESS_INTERVAL)
             {
+              p.step_losses = (const float *) step_losses->data;
+              p.n_step_losses = step_losses->len;
               report (progress, user_data, &p);
+              g_array_set_size (step_losses, 0);
+              p.step_losses = NULL;
+              p.n_step_losses = 0;
               last_report = now;
             }
         }
@@ -574,7 +650,21 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
       summary->epochs = epoch;
       p.val_loss = val;
       p.epoch_finished = TRUE;
+      p.step_losses = (const float *) step_losses->data;
+      p.n_step_losses = step_losses->len;
+      if (n_samples)
+        {
+          reconstruct (&t, sample_ids, n_samples, samples, reconstructions);
+          p.n_samples = n_samples;
+          p.samples = samples;
+          p.reconstructions = reconstructions;
+        }
       report (progress, user_data, &p);
+      g_array_set_size (step_losses, 0);
+      p.step_losses = NULL;
+      p.n_step_losses = 0;
+      p.n_samples = 0;
+      p.samples = p.reconstructions = NULL;
       last_report = g_get_monotonic_time ();
       if (val < best_val)
         {
@@ -607,6 +697,8 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   /* the best parameters, written whole or not at all */
   p.phase = LK_TRAIN_SAVING;
   p.epoch_finished = FALSE;
+  p.step_losses = NULL;
+  p.n_step_losses = 0;
   report (progress, user_data, &p);
   memcpy (model->params, best, model->n_params * sizeof (float));
   info->config = config;

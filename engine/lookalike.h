@@ -542,6 +542,7 @@ typedef struct
   double validation; /* share of the images held out, chosen by a hash of each path (0.1) */
   int patience;      /* stop after this many epochs without a better validation loss, 0 never (0) */
   guint64 seed;      /* initial weights, order of the batches, noise (1) */
+  int n_samples;     /* validation photos the progress reports show reconstructed, 0–64 (0) */
   int n_threads;     /* 0 = every core */
   const char *output; /* the model file to write; NULL: lk_catalog_get_model_path () */
 } LkTrainParams;
@@ -570,6 +571,19 @@ typedef struct
   gboolean epoch_finished;  /* this report ends an epoch: val_loss is new */
   double images_per_second; /* training images per second over the run so far */
   double eta_seconds;       /* -1 when unknown */
+  guint steps_per_epoch;
+  /* every step's loss since the previous report, in order: those of steps done − n_step_losses + 1
+   * to done (step s ends at epoch s / steps_per_epoch); valid during the call only */
+  const float *step_losses;
+  guint n_step_losses;
+  /* with n_samples in the parameters, in a report before the first step (done 0) and in each
+   * epoch's last: n_samples fixed photos of the validation split (of the training images when
+   * there is none), as the network sees them and as it reconstructs them, each (n_samples,
+   * sample_size, sample_size, 3) 8-bit RGB; NULL in other reports; valid during the call only */
+  guint n_samples;
+  int sample_size;
+  const guint8 *samples;
+  const guint8 *reconstructions;
 } LkTrainProgress;
 
 /* Called from the training thread, after each step at most a few times per second, and at the

@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -406,6 +407,88 @@ test_training_lowers_the_loss (Fixture *f, gconstpointer data)
   g_assert_false (files_equal_tensors (summary->model_path, second));
 }
 
+typedef struct
+{
+  guint64 steps_seen; /* step losses received */
+  guint64 last_done;
+  gboolean gap; /* a report's step losses did not continue the previous one's */
+  guint sample_reports, epoch_reports;
+  guint8 *first_samples;
+  double first_error, last_error; /* mean |reconstruction − sample| of the first and last */
+  gboolean samples_changed;
+  double last_step_loss;
+} SampleWatch;
+
+static void
+watch_samples (const LkTrainProgress *p, gpointer data)
+{
+  SampleWatch *w = data;
+
+  if (p->phase != LK_TRAIN_TRAINING)
+    return;
+  if (p->n_step_losses)
+    {
+      if (p->done - p->n_step_losses != w->last_done)
+        w->gap = TRUE;
+      w->steps_seen += p->n_step_losses;
+      w->last_done = p->done;
+      w->last_step_loss = p->step_losses[p->n_step_losses - 1];
+    }
+  if (p->epoch_finished)
+    w->epoch_reports++;
+  if (p->samples)
+    {
+      gsize n = (gsize) p->n_samples * p->sample_size * p->sample_size * 3;
+      double sum = 0;
+
+      g_assert_true (p->epoch_finished || p->done == 0);
+      g_assert_cmpint (p->sample_size, ==, 16);
+      for (gsize i = 0; i < n; i++)
+        sum += abs ((int) p->samples[i] - (int) p->reconstructions[i]);
+      if (!w->sample_reports++)
+        {
+          g_assert_cmpuint (p->done, ==, 0);
+          w->first_samples = g_memdup2 (p->samples, n);
+          w->first_error = sum / n;
+        }
+      else if (memcmp (w->first_samples, p->samples, n) != 0)
+        w->samples_changed = TRUE;
+      w->last_error = sum / n;
+    }
+}
+
+/* the progress shows every step's loss once, and fixed validation photos reconstructed better and
+ * better; watching changes nothing in what is learnt */
+static void
+test_progress_shows_steps_and_samples (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkTrainSummary) summary = NULL, plain = NULL;
+  g_autofree char *second = g_build_filename (f->work, "plain.safetensors", NULL);
+  LkTrainParams p = small_params ();
+  SampleWatch w = { 0 };
+
+  (void) data;
+  p.n_samples = 4;
+  p.epochs = 12;
+  g_assert_true (lk_catalog_train (f->catalog, &p, watch_samples, &w, &summary, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (w.gap);
+  /* 36 photos less the broken one, a tenth held out, in batches of 8 */
+  g_assert_cmpuint (w.steps_seen, ==, (guint64) p.epochs * ((summary->n_train + 7) / 8));
+  g_assert_cmpuint (w.epoch_reports, ==, p.epochs);
+  g_assert_cmpuint (w.sample_reports, ==, p.epochs + 1);
+  g_assert_false (w.samples_changed);
+  g_test_message ("reconstruction error %.1f → %.1f of 255", w.first_error, w.last_error);
+  g_assert_cmpfloat (w.last_error, <, 0.7 * w.first_error);
+  g_free (w.first_samples);
+
+  p.n_samples = 0;
+  p.output = second;
+  g_assert_true (lk_catalog_train (f->catalog, &p, NULL, NULL, &plain, NULL, &error));
+  g_assert_true (files_equal_tensors (summary->model_path, second));
+}
+
 /* save → load → embed gives the codes the trained network makes of the cached pixels */
 static void
 test_saved_model_embeds_as_trained (Fixture *f, gconstpointer data)
@@ -576,6 +659,7 @@ test_params_out_of_range (void)
     { 3, 0, "batch size 0 is outside 1–1024" },
     { 4, 0, "learning rate 0 is outside 0–1" },
     { 5, 1.5, "denoising strength 1.5 is outside 0–1" },
+    { 6, 65, "samples 65 is outside 0–64" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -601,6 +685,9 @@ test_params_out_of_range (void)
           break;
         case 5:
           p.denoise = cases[i].value;
+          break;
+        case 6:
+          p.n_samples = (int) cases[i].value;
           break;
         }
       g_assert_false (lk_train_params_check (&p, &error));
@@ -800,5 +887,7 @@ main (int argc, char **argv)
               test_saved_model_embeds_as_trained, fixture_tear_down);
   g_test_add ("/engine/convae/cancel-keeps-the-best-model", Fixture, NULL, fixture_set_up,
               test_cancel_keeps_the_best_model, fixture_tear_down);
+  g_test_add ("/engine/convae/progress-shows-steps-and-samples", Fixture, NULL, fixture_set_up,
+              test_progress_shows_steps_and_samples, fixture_tear_down);
   return g_test_run ();
 }

@@ -190,7 +190,6 @@ lk_application_startup (GApplication *app)
     { "about", about_action },
     { "preferences", preferences_action },
     { "quit", quit_action },
-    { "retrain" }, /* the autoencoder backends arrive in a coming version */
   };
   static const struct
   {
@@ -205,8 +204,6 @@ lk_application_startup (GApplication *app)
   G_APPLICATION_CLASS (lk_application_parent_class)->startup (app);
   choose_renderer ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), actions, G_N_ELEMENTS (actions), app);
-  g_simple_action_set_enabled (
-    G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (app), "retrain")), FALSE);
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
                                            accels[i].accels);

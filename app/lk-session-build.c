@@ -16,6 +16,15 @@
  * embedding the catalog is indexing like any other: cancelling it keeps what was committed, and
  * the next opening of the catalog embeds the rest.
  *
+ * Retraining (lk_session_retrain (), the Retrain dialog) is the same run with the user's
+ * parameters, followed by an LkTraining that also receives every step's loss and the
+ * reconstructions of a few photos. Its cancel differs: the best model so far (after at least one
+ * epoch) stays in the temporary file, and the run stops there, the session ready, until the user
+ * chooses (lk_session_resolve_training ()): keeping it is a second run that starts where the
+ * model is put in place; keeping the previous one deletes the file, and nothing else was touched.
+ * After embedding, a retraining evaluates the new vectors (precision@10 by folder) and the ones
+ * they replaced, for the dialog's summary.
+ *
  * For the tests, and only in the application: LOOKALIKE_TEST_TRAIN_EPOCHS and
  * LOOKALIKE_TEST_TRAIN_INPUT_SIZE, when set, replace the defaults' number of epochs and input size
  * (a build of a tiny catalog in a second or two).
@@ -39,6 +48,10 @@
 /* The share of the bar that training takes; embedding the catalog is the rest. */
 #define TRAIN_SHARE 0.9
 
+/* Evaluating leave-one-out costs n² · dim: a catalog larger than this is not evaluated for the
+ * summary (40,000² × 128 is a few seconds on two cores). */
+#define EVALUATE_MAX_ITEMS 40000
+
 typedef struct
 {
   LkSession *session; /* strong reference */
@@ -47,10 +60,18 @@ typedef struct
   LkBackend backend;
   char *root;
   char *catalog_path;
+  LkTrainParams params;
+  LkTraining *training;    /* (nullable) strong reference: a retraining */
+  char *accept;            /* (nullable) a stopped retraining's model to put in place */
   LkEmbedder *embedder;    /* the result */
   LkSearchIndex *index;    /* the result */
   LkIndexSummary *summary; /* the result */
-  gboolean built;          /* the model is in place */
+  LkTrainSummary *train_summary;
+  char *stopped; /* a retraining stopped: its best model so far, in this file */
+  LkEvalResult *evaluation;
+  GStrv labels;
+  double previous_precision;
+  gboolean built; /* the model is in place */
   gboolean cancelled;
 } BuildJob;
 
@@ -64,6 +85,12 @@ build_job_free (BuildJob *job)
   g_clear_pointer (&job->embedder, lk_embedder_unref);
   g_clear_pointer (&job->index, lk_search_index_unref);
   g_clear_pointer (&job->summary, lk_index_summary_free);
+  g_clear_pointer (&job->train_summary, lk_train_summary_free);
+  g_clear_object (&job->training);
+  g_free (job->accept);
+  g_free (job->stopped);
+  g_clear_pointer (&job->evaluation, lk_eval_result_free);
+  g_strfreev (job->labels);
   g_free (job);
 }
 
@@ -123,19 +150,29 @@ typedef struct
 {
   LkCatalog *catalog;
   const LkTrainParams *params;
-  LkJob *job;
+  BuildJob *job;
   LkTrainSummary *summary;
   GError *error;
   gboolean ok;
 } TrainRun;
+
+static void
+train_progress_cb (const LkTrainProgress *progress, gpointer data)
+{
+  BuildJob *job = data;
+
+  lk_job_train_progress_cb (progress, job->job);
+  if (job->training)
+    lk_training_report (job->training, progress);
+}
 
 static gpointer
 train_thread (gpointer data)
 {
   TrainRun *run = data;
 
-  run->ok = lk_catalog_train (run->catalog, run->params, lk_job_train_progress_cb, run->job,
-                              &run->summary, lk_job_get_cancellable (run->job), &run->error);
+  run->ok = lk_catalog_train (run->catalog, run->params, train_progress_cb, run->job, &run->summary,
+                              lk_job_get_cancellable (run->job->job), &run->error);
   return NULL;
 }
 
@@ -167,8 +204,8 @@ static gboolean
 train (BuildJob *job, LkCatalog *catalog, const char *model_path, const char *partial,
        GError **error)
 {
-  LkTrainParams params = train_params ();
-  TrainRun run = { catalog, &params, job->job, NULL, NULL, FALSE };
+  LkTrainParams params = job->params;
+  TrainRun run = { catalog, &params, job, NULL, NULL, FALSE };
   g_autoptr (LkTrainSummary) summary = NULL;
 
   params.output = partial;
@@ -178,6 +215,13 @@ train (BuildJob *job, LkCatalog *catalog, const char *model_path, const char *pa
   lk_job_report (job->job, 0.0, _ ("Reading photos…"));
   lk_session_run_below ("lk-trainer", train_thread, &run);
   summary = run.summary;
+  if (run.ok && job->training && summary->cancelled)
+    {
+      /* a retraining's best model so far waits for the user's choice */
+      job->stopped = g_strdup (partial);
+      job->train_summary = g_steal_pointer (&summary);
+      return FALSE;
+    }
   if (!run.ok || summary->cancelled
       || g_cancellable_is_cancelled (lk_job_get_cancellable (job->job)))
     {
@@ -202,10 +246,56 @@ train (BuildJob *job, LkCatalog *catalog, const char *model_path, const char *pa
                    _ ("%s: cannot be written (%s)"), shown, g_strerror (saved));
       return FALSE;
     }
+  job->train_summary = g_steal_pointer (&summary);
   job->built = TRUE;
   return TRUE;
 }
 
+/* Puts a stopped retraining's model (@job->accept) in place. */
+static gboolean
+accept (BuildJob *job, const char *model_path, GError **error)
+{
+  if (g_rename (job->accept, model_path) != 0)
+    {
+      int saved = errno;
+      g_autofree char *shown = g_filename_display_name (model_path);
+      g_unlink (job->accept);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _ ("%s: cannot be written (%s)"), shown, g_strerror (saved));
+      return FALSE;
+    }
+  job->built = TRUE;
+  return TRUE;
+}
+
+/* The folders of @index's labels, in the evaluation's numbering (order of first appearance). */
+static GStrv
+label_names (LkSearchIndex *index)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+
+  for (gsize i = 0; i < lk_search_index_get_n_items (index); i++)
+    {
+      const char *label = lk_search_index_get_label (index, i);
+      if (g_hash_table_add (seen, (gpointer) label))
+        g_strv_builder_add (names, label);
+    }
+  return g_strv_builder_end (names);
+}
+
+/* precision@10 by folder of @index, when it is worth it and cheap enough; NULL otherwise */
+static LkEvalResult *
+evaluate (LkSearchIndex *index)
+{
+  g_autoptr (LkEvalResult) result = NULL;
+
+  if (!index || lk_search_index_get_n_items (index) < 2
+      || lk_search_index_get_n_items (index) > EVALUATE_MAX_ITEMS)
+    return NULL;
+  result = lk_search_index_evaluate (index, 10);
+  return result->labels > 1 ? g_steal_pointer (&result) : NULL;
+}
 static void
 build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -221,15 +311,33 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       return;
     }
   model_path = lk_catalog_get_model_path (catalog, job->backend);
-  partial = partial_path (model_path, getpid ());
-  remove_stale_partials (model_path);
-  if (!train (job, catalog, model_path, partial, &error))
+  if (job->accept)
     {
-      if (error)
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_boolean (task, TRUE); /* cancelled: nothing kept */
-      return;
+      if (!accept (job, model_path, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  else
+    {
+      partial = partial_path (model_path, getpid ());
+      remove_stale_partials (model_path);
+      if (!train (job, catalog, model_path, partial, &error))
+        {
+          if (error)
+            g_task_return_error (task, g_steal_pointer (&error));
+          else
+            g_task_return_boolean (task, TRUE); /* cancelled: nothing kept, or a choice */
+          return;
+        }
+    }
+  if (job->training)
+    {
+      /* the vectors of the model being replaced, before embedding replaces them */
+      g_autoptr (LkSearchIndex) previous = lk_catalog_load (catalog, job->backend, NULL);
+      g_autoptr (LkEvalResult) before = evaluate (previous);
+      job->previous_precision = before ? before->precision_at_k : NAN;
     }
 
   /* the model is in place: embedding the catalog with it is indexing */
@@ -238,8 +346,10 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  lk_job_begin_stage (job->job, TRAIN_SHARE, 1.0, _ ("Embedding…"));
+  lk_job_begin_stage (job->job, job->accept ? 0.0 : TRAIN_SHARE, 1.0, _ ("Embedding…"));
   lk_job_report (job->job, 0.0, _ ("Embedding…"));
+  if (job->training)
+    lk_training_begin_embedding (job->training);
   {
     EmbedRun run = { catalog, job->embedder, job->job, &job->summary, NULL, FALSE };
     lk_session_run_below ("lk-indexer", embed_thread, &run);
@@ -261,7 +371,49 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  if (job->training && !job->cancelled && (job->evaluation = evaluate (job->index)))
+    job->labels = label_names (job->index);
   g_task_return_boolean (task, TRUE);
+}
+
+/* A retraining's run ended: stopped for a choice, or done. */
+static void
+retrain_done (LkSession *self, BuildJob *job, const GError *error)
+{
+  LkTraining *training = job->training;
+
+  lk_training_flush (training);
+  if (job->train_summary)
+    lk_training_set_summary (training, g_steal_pointer (&job->train_summary));
+  if (job->embedder)
+    lk_session_set_embedder (self, job->backend, job->embedder);
+  if (job->built)
+    lk_session_set_index (self, job->backend, job->index);
+  lk_session_set_progress (self, 1.0, NULL);
+  lk_session_set_state (self, LK_SESSION_READY);
+
+  if (job->stopped && !lk_training_get_discard_on_stop (training))
+    {
+      /* the session stays with the training until the user chooses */
+      lk_training_set_partial (training, g_steal_pointer (&job->stopped));
+      lk_training_set_state (training, LK_TRAINING_STOPPED);
+      return;
+    }
+  if (job->stopped && g_unlink (job->stopped) != 0 && errno != ENOENT)
+    g_warning ("could not remove %s: %s", job->stopped, g_strerror (errno));
+  g_clear_object (&self->training);
+  if (error)
+    lk_training_fail (training, error->message);
+  else if (!job->built)
+    lk_training_set_state (training, LK_TRAINING_DISCARDED);
+  else
+    {
+      lk_training_set_evaluation (training, g_steal_pointer (&job->evaluation),
+                                  g_steal_pointer (&job->labels), job->previous_precision);
+      lk_training_set_embedding_cancelled (training, job->cancelled);
+      lk_training_set_state (training, LK_TRAINING_FINISHED);
+    }
+  g_signal_emit_by_name (self, "retrain-finished", training);
 }
 
 static void
@@ -274,9 +426,19 @@ build_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   guint failed = 0;
 
   if (job->generation != self->generation)
-    return; /* the catalog was closed or opened again meanwhile */
+    {
+      /* the catalog was closed or opened again meanwhile: a retraining's choice is moot */
+      if (job->stopped && g_unlink (job->stopped) != 0 && errno != ENOENT)
+        g_warning ("could not remove %s: %s", job->stopped, g_strerror (errno));
+      return;
+    }
   lk_session_end_job (self, FALSE);
   g_task_propagate_boolean (G_TASK (result), &error);
+  if (job->training)
+    {
+      retrain_done (self, job, error);
+      return;
+    }
   if (job->embedder)
     lk_session_set_embedder (self, job->backend, job->embedder);
   if (job->built)
@@ -291,6 +453,34 @@ build_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_signal_emit_by_name (self, "build-finished", (int) job->backend, job->built, job->cancelled,
                          failed, line, error ? error->message : NULL);
+}
+
+/* A build or a retraining: the job, started. */
+static void
+start (LkSession *self, const LkTrainParams *params, LkTraining *training, char *accept)
+{
+  g_autoptr (GTask) task = NULL;
+  BuildJob *job = g_new0 (BuildJob, 1);
+
+  job->session = g_object_ref (self);
+  job->job = g_object_ref (lk_session_begin_job (self));
+  job->generation = self->generation;
+  job->backend = training ? LK_BACKEND_CONV_AE : self->backend;
+  job->root = g_strdup (self->root);
+  job->catalog_path = g_strdup (self->catalog_path);
+  job->params = *params;
+  job->training = training ? g_object_ref (training) : NULL;
+  job->accept = accept;
+
+  task = g_task_new (self, lk_job_get_cancellable (job->job), build_done_cb, NULL);
+  g_task_set_source_tag (task, start);
+  /* a cancel is an outcome the worker reports, not an error */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job, (GDestroyNotify) build_job_free);
+  g_task_run_in_thread (task, build_worker);
+
+  lk_session_set_progress (self, 0.0, accept ? _ ("Embedding…") : _ ("Reading photos…"));
+  lk_session_set_state (self, LK_SESSION_BUILDING);
 }
 
 gboolean
@@ -308,26 +498,82 @@ lk_session_can_build (LkSession *self)
 void
 lk_session_build (LkSession *self)
 {
-  g_autoptr (GTask) task = NULL;
-  BuildJob *job;
+  LkTrainParams params = lk_session_get_train_params (self);
 
   g_return_if_fail (lk_session_can_build (self));
+  start (self, &params, NULL, NULL);
+}
 
-  job = g_new0 (BuildJob, 1);
-  job->session = g_object_ref (self);
-  job->job = g_object_ref (lk_session_begin_job (self));
-  job->generation = self->generation;
-  job->backend = self->backend;
-  job->root = g_strdup (self->root);
-  job->catalog_path = g_strdup (self->catalog_path);
+LkTrainParams
+lk_session_get_train_params (LkSession *self)
+{
+  (void) self;
+  return train_params ();
+}
 
-  task = g_task_new (self, lk_job_get_cancellable (job->job), build_done_cb, NULL);
-  g_task_set_source_tag (task, lk_session_build);
-  /* a cancel is an outcome the worker reports, not an error */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, job, (GDestroyNotify) build_job_free);
-  g_task_run_in_thread (task, build_worker);
+gboolean
+lk_session_can_retrain (LkSession *self)
+{
+  return self->root && self->state == LK_SESSION_READY && !self->read_only && !self->training;
+}
 
-  lk_session_set_progress (self, 0.0, _ ("Reading photos…"));
-  lk_session_set_state (self, LK_SESSION_BUILDING);
+void
+lk_session_retrain (LkSession *self, LkTraining *training)
+{
+  g_return_if_fail (lk_session_can_retrain (self));
+  g_return_if_fail (lk_training_get_state (training) == LK_TRAINING_WAITING);
+
+  self->training = g_object_ref (training);
+  lk_training_set_state (training, LK_TRAINING_READING);
+  start (self, lk_training_get_params (training), training, NULL);
+}
+
+LkTraining *
+lk_session_get_training (LkSession *self)
+{
+  return self->training;
+}
+
+void
+lk_session_resolve_training (LkSession *self, gboolean keep_best)
+{
+  LkTraining *training = self->training;
+  g_autofree char *partial = NULL;
+
+  g_return_if_fail (training && lk_training_get_state (training) == LK_TRAINING_STOPPED);
+
+  partial = lk_training_take_partial (training);
+  if (keep_best && self->state == LK_SESSION_READY)
+    {
+      lk_training_set_state (training, LK_TRAINING_EMBEDDING);
+      start (self, lk_training_get_params (training), training, g_steal_pointer (&partial));
+      return;
+    }
+  if (g_unlink (partial) != 0 && errno != ENOENT)
+    g_warning ("could not remove %s: %s", partial, g_strerror (errno));
+  self->training = NULL;
+  lk_training_set_state (training, LK_TRAINING_DISCARDED);
+  g_signal_emit_by_name (self, "retrain-finished", training);
+  g_object_unref (training);
+}
+
+/* When the catalog closes: a retraining running is cancelled with its job (and its result dropped,
+ * see build_done_cb); one waiting for a choice keeps the previous model. */
+void
+lk_session_drop_training (LkSession *self)
+{
+  LkTraining *training = g_steal_pointer (&self->training);
+  g_autofree char *partial = NULL;
+
+  if (!training)
+    return;
+  if ((partial = lk_training_take_partial (training)) && g_unlink (partial) != 0 && errno != ENOENT)
+    g_warning ("could not remove %s: %s", partial, g_strerror (errno));
+  if (lk_training_get_state (training) != LK_TRAINING_FINISHED
+      && lk_training_get_state (training) != LK_TRAINING_FAILED)
+    {
+      lk_training_set_state (training, LK_TRAINING_DISCARDED);
+      g_signal_emit_by_name (self, "retrain-finished", training);
+    }
+  g_object_unref (training);
 }

@@ -28,6 +28,7 @@ struct _LkSession
   LkJob *job;
   double progress;
   char *progress_text;
+  LkTraining *training; /* the retraining running or waiting for a choice */
 
   /* searching; the model, the embedders made for the catalog's vectors and their states are
    * shared with workers under model_lock */
@@ -50,6 +51,9 @@ void lk_session_set_embedder (LkSession *self, LkBackend backend, LkEmbedder *em
 LkJob *lk_session_begin_job (LkSession *self);
 /* Stops following the current run, cancelling it if @cancel. */
 void lk_session_end_job (LkSession *self, gboolean cancel);
+
+/* Forgets the retraining, deleting a stopped one's model (the catalog is closing). */
+void lk_session_drop_training (LkSession *self);
 
 /* Runs @func (@data) in a thread of its own, named @name, at a lower priority, and waits for it:
  * the threads it starts inherit the priority (and end with it), so the window's thread wins the

@@ -49,6 +49,7 @@ enum
   INDEXING_FINISHED,
   READ_ONLY,
   BUILD_FINISHED,
+  RETRAIN_FINISHED,
   N_SIGNALS
 };
 
@@ -267,6 +268,11 @@ lk_session_class_init (LkSessionClass *klass)
     g_signal_new ("build-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 6, G_TYPE_INT, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN, G_TYPE_UINT,
                   G_TYPE_STRING, G_TYPE_STRING);
+  /* A retraining ended (see lk_session_retrain ()): finished, discarded or failed; the
+   * LkTraining says how. */
+  signals[RETRAIN_FINISHED] =
+    g_signal_new ("retrain-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, LK_TYPE_TRAINING);
 }
 
 static void
@@ -720,6 +726,7 @@ lk_session_close (LkSession *self)
 {
   self->generation++;
   lk_session_end_job (self, TRUE);
+  lk_session_drop_training (self);
   for (int b = 0; b < LK_N_BACKENDS; b++)
     {
       lk_session_set_index (self, b, NULL);

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "lk-query.h"
+#include "lk-training.h"
 #include "lookalike.h"
 
 G_BEGIN_DECLS
@@ -48,8 +49,28 @@ gboolean lk_session_can_build (LkSession *self);
  * LK_SESSION_BUILDING meanwhile, :progress and :progress-text follow, "build-finished" ends it. */
 void lk_session_build (LkSession *self);
 
+/* The parameters a build trains with: the trainer's defaults (and the tests' overrides, see
+ * lk-session-build.c). */
+LkTrainParams lk_session_get_train_params (LkSession *self);
+
+/* Whether lk_session_retrain () can start: a catalog open that can be written, nothing running,
+ * no retraining waiting for a choice. */
+gboolean lk_session_can_retrain (LkSession *self);
+/* Retrains the catalog's convolutional autoencoder with @training's parameters, in the
+ * background, @training following it (and the session keeping a reference until it ends): then,
+ * unless stopped, the model replaces the previous one, the catalog is embedded with it and the new
+ * vectors evaluated; "retrain-finished" ends it. Cancelling it (lk_session_cancel ()) after an
+ * epoch leaves @training LK_TRAINING_STOPPED, its best model so far waiting for
+ * lk_session_resolve_training (); before that, nothing was made. */
+void lk_session_retrain (LkSession *self, LkTraining *training);
+/* Returns: (nullable) (transfer none) the retraining running or waiting for a choice */
+LkTraining *lk_session_get_training (LkSession *self);
+/* For a stopped retraining: keep its best model so far (it is put in place and the catalog
+ * embedded with it, as if it had finished), or keep the previous model (deleting the new one). */
+void lk_session_resolve_training (LkSession *self, gboolean keep_best);
+
 /* Stops what runs in the background: indexing after the batch in flight, keeping what was
- * committed; a build's training, keeping nothing of it. */
+ * committed; a build's training, keeping nothing of it; a retraining, for a choice. */
 void lk_session_cancel (LkSession *self);
 /* Cancels everything and forgets the catalog. */
 void lk_session_close (LkSession *self);

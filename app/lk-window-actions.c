@@ -9,6 +9,7 @@
  *   win.reindex               bring the catalog up to date     F5
  *   win.cancel-indexing       stop indexing (keeping what is done) or building (keeping nothing)
  *   win.build                 build the current backend for the catalog (train it, embed with it)
+ *   win.retrain               the Retrain Autoencoder dialog            Ctrl+Shift+R
  *   win.back                  from the comparison to the results  Escape
  *   win.use-cnn               switch to CNN features
  *   win.open-result(s)        open a result in the image viewer
@@ -213,6 +214,21 @@ cancel_indexing_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+retrain_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LkWindow *self = LK_WINDOW (widget);
+
+  if (!self->retrain)
+    {
+      if (!lk_session_can_retrain (self->session))
+        return;
+      self->retrain = lk_retrain_window_new (GTK_WINDOW (self), self->session);
+      g_object_add_weak_pointer (G_OBJECT (self->retrain), (gpointer *) &self->retrain);
+    }
+  gtk_window_present (GTK_WINDOW (self->retrain));
+}
+
+static void
 build_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   LkWindow *self = LK_WINDOW (widget);
@@ -342,6 +358,10 @@ lk_window_update_actions (LkWindow *self)
                                  state == LK_SESSION_INDEXING || state == LK_SESSION_BUILDING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.build",
                                  lk_session_can_build (self->session));
+  /* a retraining in the background, or stopped for a choice, is shown again */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retrain",
+                                 lk_session_can_retrain (self->session)
+                                   || lk_session_get_training (self->session));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.back", g_strcmp0 (page, "compare") == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search-similar-shown",
                                  g_strcmp0 (page, "compare") == 0);
@@ -359,6 +379,7 @@ lk_window_install_actions (LkWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.cancel-indexing", NULL,
                                    cancel_indexing_action);
   gtk_widget_class_install_action (widget_class, "win.build", NULL, build_action);
+  gtk_widget_class_install_action (widget_class, "win.retrain", NULL, retrain_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.use-cnn", NULL, use_cnn_action);
   gtk_widget_class_install_action (widget_class, "win.open-result", "s", open_result_action);
@@ -375,4 +396,6 @@ lk_window_install_actions (LkWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_v, GDK_CONTROL_MASK, "win.paste",
                                        NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.reindex", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.retrain", NULL);
 }

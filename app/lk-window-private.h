@@ -6,6 +6,7 @@
 #pragma once
 
 #include "lk-result.h"
+#include "lk-retrain-window.h"
 #include "lk-thumbnailer.h"
 #include "lk-window.h"
 
@@ -50,7 +51,8 @@ struct _LkWindow
   GListModel *results;        /* its results (LkResult) */
   GtkDropTarget *drop_target;
   GtkFileChooserNative *chooser;
-  LkResult *shown; /* the result on the compare page */
+  LkResult *shown;          /* the result on the compare page */
+  LkRetrainWindow *retrain; /* (nullable) weak: the Retrain dialog, shown or hidden */
   char *last_toast;
   guint n_searches;
 };

@@ -157,7 +157,9 @@ session_state_cb (LkWindow *self)
   gtk_revealer_set_reveal_child (self->progress_revealer,
                                  lk_session_get_state (session) == LK_SESSION_INDEXING
                                    || lk_session_get_state (session) == LK_SESSION_BUILDING);
-  if (lk_session_get_state (session) == LK_SESSION_BUILDING)
+  if (lk_session_get_state (session) == LK_SESSION_BUILDING && lk_session_get_training (session))
+    gtk_label_set_label (self->progress_title, _ ("Retraining"));
+  else if (lk_session_get_state (session) == LK_SESSION_BUILDING)
     gtk_label_set_label (self->progress_title, _ ("Building"));
   else if (lk_session_get_state (session) == LK_SESSION_INDEXING)
     gtk_label_set_label (self->progress_title, _ ("Indexing"));
@@ -189,6 +191,39 @@ indexing_finished_cb (LkWindow *self, guint failed, const char *summary, gboolea
     }
   if (self->query && lk_session_get_searchable (self->session))
     lk_window_search_again (self); /* the catalog changed under the results */
+}
+
+/* A retraining ended: a new model is searched with at once, the current photo again; the dialog
+ * says how it went when it is shown, the toast when it is not. */
+static void
+retrain_finished_cb (LkWindow *self, LkTraining *training)
+{
+  gboolean shown = self->retrain && gtk_widget_get_visible (GTK_WIDGET (self->retrain));
+
+  switch (lk_training_get_state (training))
+    {
+    case LK_TRAINING_FINISHED:
+      if (!shown)
+        lk_window_toast (self, _ ("The autoencoder is retrained"), NULL);
+      if (lk_session_get_backend (self->session) != LK_BACKEND_CONV_AE)
+        lk_window_set_backend (self, LK_BACKEND_CONV_AE); /* searches again */
+      else if (self->query && lk_session_get_searchable (self->session))
+        lk_window_search_again (self);
+      break;
+    case LK_TRAINING_FAILED:
+      if (!shown)
+        lk_window_toast (self, _ ("The autoencoder could not be retrained"),
+                         lk_training_get_error (training));
+      break;
+    default:
+      if (!shown)
+        lk_window_toast (self, _ ("Retraining stopped. The previous model is kept."), NULL);
+      break;
+    }
+  /* a dialog left in the background has nothing more to show */
+  if (self->retrain && !shown)
+    gtk_window_destroy (GTK_WINDOW (self->retrain));
+  update_page (self);
 }
 
 static void
@@ -614,6 +649,12 @@ lk_window_get_drop_target (LkWindow *self)
   return self->drop_target;
 }
 
+LkRetrainWindow *
+lk_window_get_retrain_window (LkWindow *self)
+{
+  return self->retrain;
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Lifetime                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
@@ -647,6 +688,8 @@ lk_window_dispose (GObject *object)
   if (self->session)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->chooser);
+  if (self->retrain)
+    gtk_window_destroy (GTK_WINDOW (self->retrain));
   gtk_widget_dispose_template (GTK_WIDGET (self), LK_TYPE_WINDOW);
   G_OBJECT_CLASS (lk_window_parent_class)->dispose (object);
 }
@@ -776,6 +819,8 @@ lk_window_init (LkWindow *self)
                             self);
   g_signal_connect_swapped (self->session, "read-only", G_CALLBACK (read_only_cb), self);
   g_signal_connect_swapped (self->session, "build-finished", G_CALLBACK (build_finished_cb), self);
+  g_signal_connect_swapped (self->session, "retrain-finished", G_CALLBACK (retrain_finished_cb),
+                            self);
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
   g_signal_connect_swapped (self->results_spin, "value-changed", G_CALLBACK (results_changed_cb),

@@ -7,6 +7,7 @@
 
 #include <adwaita.h>
 
+#include "lk-retrain-window.h"
 #include "lk-session.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,8 @@ const char *lk_window_get_page (LkWindow *self);
 const char *lk_window_get_last_toast (LkWindow *self);
 guint lk_window_get_n_searches (LkWindow *self);
 GtkDropTarget *lk_window_get_drop_target (LkWindow *self);
+/* Returns: (nullable) (transfer none) the Retrain dialog, if one is open or hidden */
+LkRetrainWindow *lk_window_get_retrain_window (LkWindow *self);
 
 /* lk-window-actions.c */
 void lk_window_install_actions (LkWindowClass *klass);

@@ -178,6 +178,14 @@ lk_embedder_new_conv_ae (const char *path, GError **error)
   return embedder;
 }
 
+const char *
+lk_embedder_get_trained_date (LkEmbedder *embedder)
+{
+  if (embedder->klass != &lk_embedder_conv_ae_class)
+    return NULL;
+  return ((Priv *) embedder->priv)->info->date;
+}
+
 guint
 lk_embedder_get_trained_on (LkEmbedder *embedder)
 {

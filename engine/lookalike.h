@@ -427,6 +427,8 @@ const char *lk_catalog_get_path (LkCatalog *catalog);
 LkModelIdentity *lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error);
 /* How many images have a vector of @backend; -1 on error. */
 gint64 lk_catalog_count_vectors (LkCatalog *catalog, LkBackend backend, GError **error);
+/* How many photos the catalog has indexed (read and recorded, whatever the backend); -1 on error. */
+gint64 lk_catalog_count_items (LkCatalog *catalog, GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Indexing                                                                                        */
@@ -518,6 +520,9 @@ char *lk_catalog_get_model_path (LkCatalog *catalog, LkBackend backend);
 /* How many photos the embedder's model was trained on (training and validation), 0 for a backend
  * that is not trained on the catalog. */
 guint lk_embedder_get_trained_on (LkEmbedder *embedder);
+/* When it was trained, as its model file says ("2026-12-01T15:52:14Z"); NULL for a backend that is
+ * not trained on the catalog. */
+const char *lk_embedder_get_trained_date (LkEmbedder *embedder);
 
 /* The conv-ae backend with the model file at @path: a safetensors file whose metadata describes
  * the whole network (lk_catalog_train () writes them). A file that is not one, is cut short, or

@@ -151,6 +151,23 @@ lk_catalog_count_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
   return sqlite3_column_int64 (stmt, 0);
 }
 
+gint64
+lk_catalog_count_items (LkCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    lk_catalog_prepare (catalog, "SELECT count(*) FROM items WHERE error IS NULL", error);
+  int rc;
+
+  if (!stmt)
+    return -1;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    {
+      lk_catalog_db_error (catalog, rc, error, "reading the index");
+      return -1;
+    }
+  return sqlite3_column_int64 (stmt, 0);
+}
+
 gboolean
 lk_catalog_put_item (LkCatalog *catalog, LkCatalogItem *item, GError **error)
 {

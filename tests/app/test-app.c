@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -308,7 +309,7 @@ screenshot_saved (gpointer data)
 }
 
 static void
-save_screenshot (LkWindow *window, const char *name)
+save_window_screenshot (GtkWindow *window, const char *name)
 {
   g_autofree char *path = g_build_filename (artifacts, name, NULL);
   Screenshot shot = { GTK_WIDGET (window), path, FALSE };
@@ -321,6 +322,12 @@ save_screenshot (LkWindow *window, const char *name)
   wait_for (screenshot_saved, &shot, 10, "a frame to be painted");
   g_signal_handler_disconnect (clock, handler);
   g_test_message ("window rendered to %s", path);
+}
+
+static void
+save_screenshot (LkWindow *window, const char *name)
+{
+  save_window_screenshot (GTK_WINDOW (window), name);
 }
 
 static gboolean
@@ -1163,6 +1170,384 @@ test_build_cancel_keeps_nothing (void)
   spin (50);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Retraining the autoencoder                                                                      */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A catalog of two folders of generated photos, @n in each: stripes and checks. */
+static char *
+make_two_folder_catalog (const char *name, int n)
+{
+  char *folder = g_build_filename (scratch, name, NULL);
+  const char *kinds[] = { "stripes", "checks" };
+
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *dir = g_build_filename (folder, kinds[k], NULL);
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+      for (int i = 0; i < n; i++)
+        {
+          g_autofree char *file = g_strdup_printf ("%s-%02d.png", kinds[k], i);
+          g_autofree char *path = g_build_filename (dir, file, NULL);
+          /* save_pattern's kinds: 0 stripes across, 2 checks; colours and periods vary with i */
+          save_pattern (path, 3 * i + 2 * k);
+        }
+    }
+  return folder;
+}
+
+/* What the catalog holds of the autoencoder: its model file's bytes and its vectors (with the
+ * identity that made them), as one SHA-256; "" for none of either. */
+static char *
+conv_ae_digest (LkWindow *window)
+{
+  const char *db = lk_session_get_catalog_path (lk_window_get_session (window));
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model = NULL, *contents = NULL;
+  gsize length = 0;
+  gboolean leftovers;
+  sqlite3 *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint rows = 0;
+
+  model = model_path (window, &leftovers);
+  g_assert_false (leftovers);
+  if (g_file_get_contents (model, &contents, &length, NULL))
+    g_checksum_update (sum, (const guchar *) contents, (gssize) length);
+  g_assert_cmpint (sqlite3_open_v2 (db, &sql, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+    sqlite3_prepare_v2 (sql,
+                        "SELECT identity_sha256 FROM backends WHERE name = 'conv-ae' "
+                        "UNION ALL SELECT hex (item_id) || hex (vector) FROM "
+                        "embeddings WHERE backend = 'conv-ae'",
+                        -1, &stmt, NULL),
+    ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_checksum_update (sum, sqlite3_column_text (stmt, 0), -1);
+      rows++;
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_close (sql);
+  g_test_message ("conv-ae: model %zu bytes, %u rows", length, rows);
+  return length || rows ? g_strdup (g_checksum_get_string (sum)) : g_strdup ("");
+}
+
+static LkRetrainWindow *
+open_retrain (LkWindow *window)
+{
+  LkRetrainWindow *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.retrain", NULL));
+  dialog = lk_window_get_retrain_window (window);
+  g_assert_nonnull (dialog);
+  spin (100);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (window));
+  return dialog;
+}
+
+static gboolean
+described (gpointer data)
+{
+  return lk_retrain_window_is_described (data);
+}
+
+static gpointer
+dialog_child (LkRetrainWindow *dialog, const char *name)
+{
+  GObject *child =
+    gtk_widget_get_template_child (GTK_WIDGET (dialog), LK_TYPE_RETRAIN_WINDOW, name);
+  g_assert_nonnull (child);
+  return child;
+}
+
+/* Sets the epochs as a person would (typing into the row's spin button) and presses Start. */
+static LkTraining *
+start_retrain (LkRetrainWindow *dialog, int epochs)
+{
+  GtkSpinButton *spin_button = dialog_child (dialog, "epochs_spin");
+  g_autofree char *text = g_strdup_printf ("%d", epochs);
+  LkTraining *training;
+
+  gtk_editable_set_text (GTK_EDITABLE (spin_button), text);
+  g_assert_cmpint (lk_retrain_window_get_params (dialog).epochs, ==, epochs);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.start", NULL));
+  training = lk_retrain_window_get_training (dialog);
+  g_assert_nonnull (training);
+  g_assert_true (lk_training_is_active (training));
+  return training;
+}
+
+typedef struct
+{
+  LkTraining *training;
+  LkTrainingState state;
+  guint validation;
+} TrainingWait;
+
+static gboolean
+training_in_state (gpointer data)
+{
+  TrainingWait *w = data;
+  return lk_training_get_state (w->training) == w->state;
+}
+
+static gboolean
+validation_points (gpointer data)
+{
+  TrainingWait *w = data;
+  guint n;
+  lk_training_get_validation_points (w->training, &n);
+  return n >= w->validation;
+}
+
+static gboolean
+plot_has_points (gpointer data)
+{
+  return lk_loss_plot_get_n_train_points (lk_retrain_window_get_plot (data)) > 0;
+}
+
+static guint
+samples_shown (LkRetrainWindow *dialog)
+{
+  GtkWidget *grid = dialog_child (dialog, "samples_grid");
+  guint n = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (grid); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_get_visible (child) && gtk_picture_get_paintable (GTK_PICTURE (child)))
+      n++;
+  return n;
+}
+
+/* Retrain from the menu on a tiny catalog of two folders, two epochs: the plot fills point by
+ * point, the strip with the photos and their reconstructions, and the run ends with the summary
+ * (precision@10 by folder) and the photo's results, searched with the new autoencoder. */
+static void
+test_retrain_live (void)
+{
+  g_autofree char *catalog = make_two_folder_catalog ("retrain", 12);
+  g_autofree char *query = g_build_filename (scratch, "retrain-query.png", NULL);
+  LkWindow *window = new_window ();
+  LkSession *session = lk_window_get_session (window);
+  SearchWait wait = { window, 0 };
+  LkRetrainWindow *dialog;
+  LkTraining *training;
+  TrainingWait tw;
+  guint first, n_train, n_validation;
+  const LkTrainSummary *summary;
+
+  save_pattern (query, 40);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  g_assert_true (drop_file (window, query));
+  wait_for (searched, &wait, 60, "the CNN results");
+  g_assert_cmpint (lk_session_get_backend (session), ==, LK_BACKEND_CNN);
+
+  dialog = open_retrain (window);
+  wait_for (described, dialog, 30, "the catalog's description");
+  g_assert_cmpstr (adw_action_row_get_subtitle (dialog_child (dialog, "photos_row")), ==,
+                   "24 photos indexed");
+  g_assert_cmpstr (adw_action_row_get_subtitle (dialog_child (dialog, "model_row")), ==,
+                   "None yet: this training makes the first one");
+  /* the trainer's defaults (but the tests' input size), and ranges that hold values to them */
+  {
+    LkTrainParams shown = lk_retrain_window_get_params (dialog);
+    LkTrainParams defaults = lk_train_default_params ();
+    GtkSpinButton *input = dialog_child (dialog, "input_spin");
+    g_assert_cmpint (shown.epochs, ==, defaults.epochs);
+    g_assert_cmpint (shown.latent, ==, defaults.latent);
+    g_assert_cmpint (shown.batch, ==, defaults.batch);
+    g_assert_cmpfloat (shown.denoise, ==, defaults.denoise);
+    g_assert_cmpfloat (shown.learning_rate, ==, defaults.learning_rate);
+    g_assert_true (shown.augment == defaults.augment);
+    g_assert_cmpint (shown.input_size, ==, 32);
+    gtk_editable_set_text (GTK_EDITABLE (input), "30");
+    g_assert_cmpint (lk_retrain_window_get_params (dialog).input_size % 4, ==, 0);
+    gtk_editable_set_text (GTK_EDITABLE (input), "9999");
+    g_assert_cmpint (lk_retrain_window_get_params (dialog).input_size, ==, 256);
+    gtk_editable_set_text (GTK_EDITABLE (dialog_child (dialog, "latent_spin")), "0");
+    g_assert_cmpint (lk_retrain_window_get_params (dialog).latent, ==, 2);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.reset", NULL));
+    g_assert_cmpint (lk_retrain_window_get_params (dialog).input_size, ==, 32);
+    g_assert_cmpint (lk_retrain_window_get_params (dialog).latent, ==, defaults.latent);
+  }
+  save_window_screenshot (GTK_WINDOW (dialog), "retrain-settings.png");
+
+  training = start_retrain (dialog, 2);
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_BUILDING);
+  g_assert_false (lk_session_can_retrain (session)); /* one at a time */
+  wait_for (plot_has_points, dialog, 120, "the first plotted point");
+  first = lk_loss_plot_get_n_points (lk_retrain_window_get_plot (dialog));
+  tw = (TrainingWait){ training, LK_TRAINING_FINISHED, 0 };
+  wait_for (training_in_state, &tw, 300, "the retraining to finish");
+  spin (100);
+
+  /* every step and both epochs reached the plot, more than at first */
+  lk_training_get_train_points (training, &n_train);
+  lk_training_get_validation_points (training, &n_validation);
+  g_assert_cmpuint (n_validation, ==, 2);
+  g_assert_cmpuint (lk_loss_plot_get_n_validation_points (lk_retrain_window_get_plot (dialog)), ==,
+                    2);
+  g_assert_cmpuint (lk_loss_plot_get_n_train_points (lk_retrain_window_get_plot (dialog)), ==,
+                    n_train);
+  g_assert_cmpuint (lk_loss_plot_get_n_points (lk_retrain_window_get_plot (dialog)), >, first);
+  summary = lk_training_get_summary (training);
+  g_assert_nonnull (summary);
+  g_assert_cmpuint (n_train, ==, 2 * ((summary->n_train + 31) / 32));
+  g_assert_cmpuint (samples_shown (dialog), ==, 2 * MIN (8, summary->n_val));
+  g_assert_cmpint (lk_training_get_samples_epoch (training), ==, 2);
+  g_assert_nonnull (lk_training_get_evaluation (training));
+  g_assert_cmpuint (lk_training_get_evaluation (training)->labels, ==, 2);
+  g_assert_true (gtk_widget_get_visible (dialog_child (dialog, "summary_group")));
+  g_assert_true (gtk_widget_get_visible (dialog_child (dialog, "precision_row")));
+  g_test_message ("precision@10 by folder %.3f",
+                  lk_training_get_evaluation (training)->precision_at_k);
+
+  /* the window searches with the new model */
+  wait_for (session_settled, window, 60, "the session");
+  spin (300);
+  g_assert_cmpint (lk_session_get_backend (session), ==, LK_BACKEND_CONV_AE);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "results");
+  assert_results_match_backend (window, query, LK_BACKEND_CONV_AE);
+  save_window_screenshot (GTK_WINDOW (dialog), "retrain-finished.png");
+
+  /* closed after the end: nothing is asked */
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (100);
+  g_assert_null (lk_window_get_retrain_window (window));
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels (); /* (transfer none) */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* Stopping: keeping the previous model changes nothing in the catalog, byte for byte; keeping the
+ * best so far puts it in place and remakes the vectors. Closing the dialog while it trains asks,
+ * and the training can go on in the background, in the window's bar. */
+static void
+test_retrain_cancel (void)
+{
+  g_autofree char *catalog = make_two_folder_catalog ("retrain-cancel", 8);
+  LkWindow *window = new_window ();
+  LkSession *session = lk_window_get_session (window);
+  LkRetrainWindow *dialog;
+  LkTraining *training;
+  TrainingWait tw;
+  BuildWatch watch;
+  g_autofree char *before = NULL, *after = NULL, *model = NULL;
+  gboolean leftovers;
+
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_EPOCHS", "2", TRUE);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  lk_window_set_backend (window, LK_BACKEND_CONV_AE);
+  start_build (window, &watch);
+  wait_for (session_settled, window, 300, "the build");
+  stop_watching (&watch);
+  before = conv_ae_digest (window);
+  g_assert_cmpstr (before, !=, "");
+
+  /* mid-run, then Stop, then Keep Previous Model */
+  dialog = open_retrain (window);
+  wait_for (described, dialog, 30, "the catalog's description");
+  g_assert_true (g_str_has_prefix (adw_action_row_get_subtitle (dialog_child (dialog, "model_row")),
+                                   "Trained "));
+  training = g_object_ref (start_retrain (dialog, 10000));
+  tw = (TrainingWait){ training, LK_TRAINING_RUNNING, 3 };
+  wait_for (validation_points, &tw, 120, "three epochs");
+  save_window_screenshot (GTK_WINDOW (dialog), "retrain-training.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_FORCE_DARK);
+  spin (200);
+  save_window_screenshot (GTK_WINDOW (dialog), "retrain-training-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.stop", NULL));
+  tw.state = LK_TRAINING_STOPPED;
+  wait_for (training_in_state, &tw, 60, "the stop");
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_READY);
+  g_assert_true (gtk_widget_get_visible (dialog_child (dialog, "stopped_box")));
+  save_window_screenshot (GTK_WINDOW (dialog), "retrain-stopped.png");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.keep-previous", NULL));
+  g_assert_cmpint (lk_training_get_state (training), ==, LK_TRAINING_DISCARDED);
+  spin (100);
+  after = conv_ae_digest (window);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_null (lk_session_get_training (session));
+  g_clear_object (&training);
+
+  /* again; closed while it trains: it asks, and goes on in the background */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.again", NULL));
+  training = g_object_ref (start_retrain (dialog, 10000));
+  tw = (TrainingWait){ training, LK_TRAINING_RUNNING, 2 };
+  wait_for (validation_points, &tw, 120, "two epochs");
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (100);
+  g_assert_nonnull (find_message_dialog ());
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  adw_message_dialog_response (find_message_dialog (), "background");
+  spin (100);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  g_assert_true (lk_training_is_active (training));
+  g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_BUILDING);
+  save_screenshot (window, "window-retraining-in-background.png");
+  /* from the menu again: the same run */
+  g_assert_true (open_retrain (window) == dialog);
+  g_assert_true (lk_retrain_window_get_training (dialog) == training);
+
+  /* Stop, then Use Best So Far: a valid model of fewer epochs, and vectors made with it */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.stop", NULL));
+  tw.state = LK_TRAINING_STOPPED;
+  wait_for (training_in_state, &tw, 60, "the stop");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.keep-best", NULL));
+  tw.state = LK_TRAINING_FINISHED;
+  wait_for (training_in_state, &tw, 120, "the best model's vectors");
+  wait_for (session_settled, window, 60, "the session");
+  spin (100);
+  g_free (after);
+  after = conv_ae_digest (window);
+  g_assert_cmpstr (after, !=, before);
+  model = model_path (window, &leftovers);
+  g_assert_false (leftovers);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (LkEmbedder) embedder = lk_embedder_new_conv_ae (model, &error);
+    const LkTrainSummary *summary = lk_training_get_summary (training);
+    g_assert_no_error (error);
+    g_assert_cmpuint (lk_embedder_get_trained_on (embedder), ==, 16);
+    g_assert_true (summary->cancelled);
+    g_assert_cmpint (summary->epochs, >=, 2);
+    g_assert_cmpint (summary->epochs, <, 10000);
+  }
+  g_assert_cmpuint (lk_session_get_n_items (session), ==, 16);
+  g_assert_cmpint (lk_session_get_backend (session), ==, LK_BACKEND_CONV_AE);
+  g_assert_true (lk_session_get_searchable (session));
+  g_clear_object (&training);
+
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_EPOCHS");
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 /* Without CNN weights the window chooses the autoencoder, the catalog opens, and building it is
  * all it takes to search; CNN features say why they cannot be used. */
 static void
@@ -1271,6 +1656,8 @@ main (int argc, char **argv)
   g_test_add_func ("/app/picture-data-limit", test_picture_data_limit);
   g_test_add_func ("/app/build-conv-ae", test_build_conv_ae);
   g_test_add_func ("/app/build-cancel-keeps-nothing", test_build_cancel_keeps_nothing);
+  g_test_add_func ("/app/retrain-live", test_retrain_live);
+  g_test_add_func ("/app/retrain-cancel", test_retrain_cancel);
   g_test_add_func ("/app/without-weights", test_without_weights);
   return g_test_run ();
 }

@@ -671,6 +671,13 @@ again_action (GtkWidget *widget, const char *name, GVariant *param)
 /* ---------------------------------------------------------------------------------------------- */
 /* Closing                                                                                         */
 
+static gboolean
+destroy_idle (gpointer data)
+{
+  gtk_window_destroy (GTK_WINDOW (data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 confirm_response_cb (AdwMessageDialog *dialog, const char *response, LkRetrainWindow *self)
 {
@@ -681,7 +688,9 @@ confirm_response_cb (AdwMessageDialog *dialog, const char *response, LkRetrainWi
       lk_training_set_discard_on_stop (self->training, TRUE);
       if (lk_training_is_active (self->training))
         lk_session_cancel (self->session);
-      gtk_window_destroy (GTK_WINDOW (self));
+      /* not while the message dialog, transient for this one, is still answering */
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      g_idle_add_full (G_PRIORITY_DEFAULT, destroy_idle, g_object_ref (self), g_object_unref);
     }
 }
 

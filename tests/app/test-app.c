@@ -1466,6 +1466,27 @@ test_retrain_cancel (void)
   before = conv_ae_digest (window);
   g_assert_cmpstr (before, !=, "");
 
+  /* closed mid-run with Stop Training: the dialog goes, and nothing changed */
+  dialog = open_retrain (window);
+  training = g_object_ref (start_retrain (dialog, 10000));
+  tw = (TrainingWait){ training, LK_TRAINING_RUNNING, 1 };
+  wait_for (validation_points, &tw, 120, "an epoch");
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (100);
+  adw_message_dialog_response (find_message_dialog (), "stop");
+  spin (100);
+  g_assert_null (lk_window_get_retrain_window (window));
+  tw.state = LK_TRAINING_DISCARDED;
+  wait_for (training_in_state, &tw, 60, "the stop");
+  wait_for (session_settled, window, 60, "the session");
+  g_assert_null (lk_session_get_training (session));
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "Retraining stopped. The previous model is kept.");
+  after = conv_ae_digest (window);
+  g_assert_cmpstr (after, ==, before);
+  g_clear_pointer (&after, g_free);
+  g_clear_object (&training);
+
   /* mid-run, then Stop, then Keep Previous Model */
   dialog = open_retrain (window);
   wait_for (described, dialog, 30, "the catalog's description");
@@ -1509,14 +1530,23 @@ test_retrain_cancel (void)
   g_assert_true (lk_training_is_active (training));
   g_assert_cmpint (lk_session_get_state (session), ==, LK_SESSION_BUILDING);
   save_screenshot (window, "window-retraining-in-background.png");
-  /* from the menu again: the same run */
+  /* from the menu again: the same run; and in the background once more */
   g_assert_true (open_retrain (window) == dialog);
   g_assert_true (lk_retrain_window_get_training (dialog) == training);
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (100);
+  adw_message_dialog_response (find_message_dialog (), "background");
+  spin (100);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (dialog)));
 
-  /* Stop, then Use Best So Far: a valid model of fewer epochs, and vectors made with it */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.stop", NULL));
+  /* Cancel in the window's bar: the dialog comes back with the choice; Use Best So Far puts a
+   * valid model of fewer epochs in place, and vectors made with it */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-indexing", NULL));
   tw.state = LK_TRAINING_STOPPED;
   wait_for (training_in_state, &tw, 60, "the stop");
+  spin (100);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  g_assert_true (gtk_widget_get_visible (dialog_child (dialog, "stopped_box")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "retrain.keep-best", NULL));
   tw.state = LK_TRAINING_FINISHED;
   wait_for (training_in_state, &tw, 120, "the best model's vectors");

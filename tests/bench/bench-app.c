@@ -1,10 +1,10 @@
 /* bench-app.c: how the window feels: start-up, drop-to-results, main-loop stalls while indexing
- * and while the autoencoder is built.
+ * and while the autoencoder is built and retrained.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * bench-app WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS]
+ * bench-app WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS [EPOCHS]]
  * bench-app --scroll WEIGHTS CATALOG_DIR QUERY
  * (under xvfb-run and dbus-run-session; tests/bench/bench-app.sh runs it on ../shared's data)
  *
@@ -14,13 +14,28 @@
  *                   from scratch: a 1 ms timeout records the gaps between its runs; beside it
  *                   the longest single frame paint, which is the renderer's share of that stall
  *   drop-to-results from a file dropped on the window to the first frame drawn with its results,
- *                   median of ROUNDS drops, for a 224-pixel photo and a large one
+ *                   median of ROUNDS drops (7), for a 224-pixel photo and a large one
  *   build           the same stall while the Conv Autoencoder is built for the catalog (Build It:
  *                   its photos read, the autoencoder trained with the defaults, the catalog
  *                   embedded with it), and how long that takes
+ *   retrain         the Retrain Autoencoder dialog on the same catalog, its settings as they come
+ *                   but EPOCHS epochs (20), from Start pressed to the training finished (the
+ *                   catalog embedded with the new model): how long it takes; how long until the
+ *                   plot has its first point, as the main loop sees it (and until a frame of the
+ *                   dialog shows it); the same stall, overall (Start's own handling included) and
+ *                   by the training's state, each gap counted in every state the training was in
+ *                   during it (the one it began in and any entered before it ended); beside it
+ *                   the dialog's longest frame paint
  *   --scroll        10,000 results of CATALOG_DIR for QUERY, scrolled at a steady 3,000 pixels a
  *                   second for 8 s from the middle of the list, then 20 jumps to random places
  *                   (a scroll bar dragged): the frame intervals while the thumbnails stream in
+ *
+ * LOOKALIKE_BENCH_PHASES=retrain (a comma-separated list of drop, build and retrain) runs only
+ * those phases after start-up and indexing, which every phase needs; without drop, one drop of
+ * SMALL_QUERY, untimed, still gives the window results to search again with a new model.
+ * LOOKALIKE_BENCH_SCREENSHOT=FILE.png renders the Retrain dialog to FILE.png once 6 epochs (or all,
+ * when there are fewer) are plotted with their reconstructions; that rendering is left out of the
+ * stalls.
  * Figures for the README; not a timed test.
  */
 #include "config.h"
@@ -74,13 +89,22 @@ after_paint_cb (GdkFrameClock *clock, gpointer data)
     longest_paint = last_paint - paint_start;
 }
 
+/* time the main loop spent on the bench's own work (a screenshot) since the last tick */
+static gint64 left_out;
+
+static void retrain_gap (gint64 gap, gint64 now);
+
 static gboolean
 tick_cb (gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
-  if (sampling && last_tick && now - last_tick > longest_gap)
-    longest_gap = now - last_tick;
+  gint64 gap = now - last_tick - left_out;
+  if (sampling && last_tick && gap > longest_gap)
+    longest_gap = gap;
+  if (sampling && last_tick)
+    retrain_gap (gap, now);
   last_tick = now;
+  left_out = 0;
   return G_SOURCE_CONTINUE;
 }
 
@@ -307,7 +331,267 @@ bench_scroll (LkWindow *window, const char *catalog, const char *query)
   return 0;
 }
 
+/* ---- retraining ----------------------------------------------------------------------------- */
+
+#define N_STATES (LK_TRAINING_FAILED + 1)
+
+typedef struct
+{
+  LkRetrainWindow *dialog;
+  LkTraining *training;
+  guint states;            /* a bit for each state the training was in since the last tick */
+  guint seen;              /* every state it was in */
+  gint64 longest[N_STATES]; /* the longest gap in each state */
+  gint64 first_point, first_point_drawn, ended;
+  gint64 paint_start, longest_paint; /* the dialog's own frames */
+  const char *screenshot;            /* (nullable) where to render the dialog */
+  int screenshot_epoch;              /* once this many epochs are plotted */
+  gboolean screenshot_due, screenshot_saved;
+  gint64 screenshot_cost;
+} Retrain;
+
+static Retrain *retraining; /* while the retrain phase samples */
+
+static void
+retrain_state_cb (LkTraining *training, GParamSpec *pspec, Retrain *r)
+{
+  r->states |= 1u << lk_training_get_state (training);
+  r->seen |= r->states;
+}
+
+/* a gap of the main loop's (from tick_cb) while the dialog trains */
+static void
+retrain_gap (gint64 gap, gint64 now)
+{
+  Retrain *r = retraining;
+  guint n_validation;
+
+  if (!r || r->ended)
+    return;
+  for (int s = 0; s < N_STATES; s++)
+    if (r->states & (1u << s) && gap > r->longest[s])
+      r->longest[s] = gap;
+  r->states = 1u << lk_training_get_state (r->training);
+  if (!r->first_point && lk_loss_plot_get_n_train_points (lk_retrain_window_get_plot (r->dialog)))
+    r->first_point = now;
+  lk_training_get_validation_points (r->training, &n_validation);
+  if (r->screenshot && !r->screenshot_due && (int) n_validation >= r->screenshot_epoch
+      && lk_training_get_samples_epoch (r->training) >= r->screenshot_epoch)
+    {
+      r->screenshot_due = TRUE;
+      gtk_widget_queue_draw (GTK_WIDGET (r->dialog));
+    }
+  if (!lk_training_is_active (r->training))
+    {
+      /* this gap held the end's own handling (the new model put in the window, searched with) */
+      r->ended = now;
+      sampling = FALSE;
+    }
+}
+
+static void
+retrain_before_paint_cb (GdkFrameClock *clock, Retrain *r)
+{
+  r->paint_start = g_get_monotonic_time ();
+}
+
+/* Renders the dialog as the frame just painted shows it (as test-app.c does). */
+static void
+render_dialog (Retrain *r)
+{
+  GtkWidget *widget = GTK_WIDGET (r->dialog);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node)
+    texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+                                           &GRAPHENE_RECT_INIT (0, 0, w, h));
+  if (!texture || !gdk_texture_save_to_png (texture, r->screenshot))
+    {
+      fprintf (stderr, "bench-app: %s: the dialog could not be rendered\n", r->screenshot);
+      exit (1);
+    }
+}
+
+static void
+retrain_after_paint_cb (GdkFrameClock *clock, Retrain *r)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (sampling && now - r->paint_start > r->longest_paint)
+    r->longest_paint = now - r->paint_start;
+  if (r->first_point && !r->first_point_drawn)
+    r->first_point_drawn = now;
+  if (r->screenshot_due && !r->screenshot_saved)
+    {
+      render_dialog (r);
+      r->screenshot_saved = TRUE;
+      r->screenshot_cost = g_get_monotonic_time () - now;
+      left_out += r->screenshot_cost;
+    }
+}
+
+static gboolean
+described (gpointer data)
+{
+  return lk_retrain_window_is_described (data);
+}
+
+static gboolean
+retrain_ended (gpointer data)
+{
+  return ((Retrain *) data)->ended != 0;
+}
+
+static gboolean
+dialog_gone (gpointer data)
+{
+  return lk_window_get_retrain_window (data) == NULL;
+}
+
+/* "12.3 ms", or "–" for a state the training was never seen in */
+static char *
+format_stall (Retrain *r, LkTrainingState state)
+{
+  if (!(r->seen & (1u << state)))
+    return g_strdup ("–");
+  return g_strdup_printf ("%.1f ms", r->longest[state] / 1000.0);
+}
+
+static int
+bench_retrain (LkWindow *window, int epochs)
+{
+  LkSession *session = lk_window_get_session (window);
+  Retrain r = { 0 };
+  GdkFrameClock *clock;
+  GtkSpinButton *epochs_spin;
+  g_autofree char *text = g_strdup_printf ("%d", epochs);
+  gulong handlers[3];
+  gint64 start;
+
+  if (!gtk_widget_activate_action (GTK_WIDGET (window), "win.retrain", NULL)
+      || !(r.dialog = lk_window_get_retrain_window (window)))
+    {
+      fprintf (stderr, "bench-app: the Retrain dialog did not open\n");
+      return 1;
+    }
+  wait_until (described, r.dialog, 60);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (r.dialog));
+  handlers[0] = g_signal_connect (clock, "before-paint", G_CALLBACK (retrain_before_paint_cb), &r);
+  handlers[1] = g_signal_connect (clock, "after-paint", G_CALLBACK (retrain_after_paint_cb), &r);
+  epochs_spin = GTK_SPIN_BUTTON (
+    gtk_widget_get_template_child (GTK_WIDGET (r.dialog), LK_TYPE_RETRAIN_WINDOW, "epochs_spin"));
+  gtk_editable_set_text (GTK_EDITABLE (epochs_spin), text);
+  if (lk_retrain_window_get_params (r.dialog).epochs != epochs)
+    {
+      fprintf (stderr, "bench-app: the dialog refused %d epochs\n", epochs);
+      return 1;
+    }
+  r.screenshot = g_getenv ("LOOKALIKE_BENCH_SCREENSHOT");
+  if (r.screenshot && !*r.screenshot)
+    r.screenshot = NULL;
+  r.screenshot_epoch = MIN (6, epochs);
+  /* let the dialog settle, unsampled */
+  {
+    gint64 settle = g_get_monotonic_time () + 300 * 1000;
+    while (g_get_monotonic_time () < settle)
+      g_main_context_iteration (NULL, FALSE);
+  }
+
+  /* Start, its own handling in the first gap */
+  longest_gap = 0;
+  r.states = r.seen = 1u << LK_TRAINING_WAITING;
+  retraining = &r;
+  start = last_tick = g_get_monotonic_time ();
+  left_out = 0;
+  sampling = TRUE;
+  gtk_widget_activate_action (GTK_WIDGET (r.dialog), "retrain.start", NULL);
+  if (!(r.training = lk_retrain_window_get_training (r.dialog)))
+    {
+      fprintf (stderr, "bench-app: the retraining did not start\n");
+      return 1;
+    }
+  g_object_ref (r.training);
+  handlers[2] = g_signal_connect (r.training, "notify::state", G_CALLBACK (retrain_state_cb), &r);
+  retrain_state_cb (r.training, NULL, &r);
+  wait_until (retrain_ended, &r, 1800);
+  retraining = NULL;
+
+  g_autofree char *reading = format_stall (&r, LK_TRAINING_READING);
+  g_autofree char *running = format_stall (&r, LK_TRAINING_RUNNING);
+  g_autofree char *saving = format_stall (&r, LK_TRAINING_SAVING);
+  g_autofree char *embedding = format_stall (&r, LK_TRAINING_EMBEDDING);
+  printf ("retraining the autoencoder (%u images, %d epochs): %.1f s, first plotted point after "
+          "%.0f ms (drawn after %.0f ms), longest main-loop stall %.1f ms (reading %s, training "
+          "%s, saving %s, embedding %s; longest frame paint of the dialog %.1f ms)\n",
+          lk_session_get_n_items (session), epochs, (r.ended - start) / 1e6,
+          r.first_point ? (r.first_point - start) / 1000.0 : NAN,
+          r.first_point_drawn ? (r.first_point_drawn - start) / 1000.0 : NAN,
+          longest_gap / 1000.0, reading, running, saving, embedding, r.longest_paint / 1000.0);
+  if (r.screenshot_saved)
+    printf ("  the dialog rendered to %s after epoch %d (%.0f ms, left out of the stalls)\n",
+            r.screenshot, r.screenshot_epoch, r.screenshot_cost / 1000.0);
+  if (lk_training_get_state (r.training) != LK_TRAINING_FINISHED)
+    {
+      fprintf (stderr, "bench-app: the retraining ended %s%s\n",
+               lk_training_get_state (r.training) == LK_TRAINING_FAILED ? "in failure: " : "stopped",
+               lk_training_get_state (r.training) == LK_TRAINING_FAILED
+                 ? lk_training_get_error (r.training)
+                 : "");
+      return 1;
+    }
+
+  /* the end: the session ready, the dialog closed (nothing is asked once it has finished) */
+  g_signal_handler_disconnect (r.training, handlers[2]);
+  g_signal_handler_disconnect (clock, handlers[0]);
+  g_signal_handler_disconnect (clock, handlers[1]);
+  g_object_unref (r.training);
+  wait_until (settled, window, 60);
+  gtk_window_close (GTK_WINDOW (r.dialog));
+  wait_until (dialog_gone, window, 10);
+  if (r.screenshot && !r.screenshot_saved)
+    {
+      fprintf (stderr, "bench-app: %s: the dialog was not rendered\n", r.screenshot);
+      return 1;
+    }
+  return 0;
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
+
+/* LOOKALIKE_BENCH_PHASES: the phases after indexing to run; all when unset */
+static gboolean
+phase_wanted (const char *name)
+{
+  const char *phases = g_getenv ("LOOKALIKE_BENCH_PHASES");
+  g_auto (GStrv) list = NULL;
+
+  if (!phases || !*phases)
+    return TRUE;
+  list = g_strsplit (phases, ",", -1);
+  return g_strv_contains ((const char *const *) list, name);
+}
+
+static gboolean
+phases_valid (void)
+{
+  const char *phases = g_getenv ("LOOKALIKE_BENCH_PHASES");
+  const char *const known[] = { "drop", "build", "retrain", NULL };
+  g_auto (GStrv) list = NULL;
+
+  if (!phases || !*phases)
+    return TRUE;
+  list = g_strsplit (phases, ",", -1);
+  for (char **p = list; *p; p++)
+    if (!g_strv_contains (known, *p))
+      return FALSE;
+  return TRUE;
+}
 
 static void
 remove_tree (const char *path)

@@ -72,6 +72,7 @@ struct _LkRetrainWindow
   GtkWidget *samples[LK_TRAINING_N_SAMPLES];
   GtkWidget *reconstructions[LK_TRAINING_N_SAMPLES];
   GPtrArray *precision_rows;
+  AdwMessageDialog *confirm; /* (nullable) weak: "Stop Training?" */
   guint n_train_shown, n_validation_shown;
   guint tick;
   gboolean described;
@@ -110,6 +111,7 @@ format_count (guint64 n)
 
 typedef struct
 {
+  GWeakRef dialog;
   char *catalog_path;
   gint64 photos;       /* -1 unknown */
   gint64 embedded;     /* conv-ae vectors */
@@ -121,6 +123,7 @@ typedef struct
 static void
 description_free (Description *d)
 {
+  g_weak_ref_clear (&d->dialog);
   g_free (d->catalog_path);
   g_free (d->trained_date);
   g_free (d->model_problem);
@@ -172,13 +175,12 @@ format_date (const char *iso)
 static void
 describe_done_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
-  LkRetrainWindow *self;
   Description *d = g_task_get_task_data (G_TASK (result));
+  g_autoptr (LkRetrainWindow) self = g_weak_ref_get (&d->dialog);
   g_autofree char *photos = NULL, *model = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), NULL))
+  if (!g_task_propagate_boolean (G_TASK (result), NULL) || !self)
     return; /* cancelled: the dialog is gone */
-  self = LK_RETRAIN_WINDOW (source);
 
   if (d->photos > 0)
     {
@@ -225,7 +227,9 @@ describe_done_cb (GObject *source, GAsyncResult *result, gpointer data)
 static void
 describe (LkRetrainWindow *self)
 {
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, describe_done_cb, NULL);
+  /* no source object: the task's last reference may go in the worker's thread, and a dialog
+   * must not be finalized there */
+  g_autoptr (GTask) task = g_task_new (NULL, self->cancellable, describe_done_cb, NULL);
   Description *d = g_new0 (Description, 1);
   const char *root = lk_session_get_root (self->session);
   g_autofree char *shown = root ? g_filename_display_name (root) : NULL;
@@ -235,6 +239,7 @@ describe (LkRetrainWindow *self)
   adw_window_title_set_subtitle (self->window_title, name);
   adw_action_row_set_subtitle (self->photos_row, "…");
   adw_action_row_set_subtitle (self->model_row, "…");
+  g_weak_ref_init (&d->dialog, self);
   d->catalog_path = g_strdup (lk_session_get_catalog_path (self->session));
   g_task_set_task_data (task, d, (GDestroyNotify) description_free);
   g_task_run_in_thread (task, describe_worker);
@@ -399,9 +404,12 @@ show_summary (LkRetrainWindow *self)
   duration = format_duration (summary->seconds);
   speed = format_count ((guint64) llround (summary->images_per_second));
   photos = format_count (summary->n_train + summary->n_val);
-  /* Translators: "1 min 02 s · 1,234 images/s · 1,455 photos, 146 of them for validation" */
-  time = g_strdup_printf (_ ("%s · %s images/s · %s photos, %u of them for validation"), duration,
-                          speed, photos, summary->n_val);
+  time = g_strdup_printf (
+    /* Translators: "1 min 02 s · 1,234 images/s · 1,455 photos, 146 of them for validation" */
+    g_dngettext (GETTEXT_PACKAGE, "%s · %s images/s · %s photo, %u of them for validation",
+                 "%s · %s images/s · %s photos, %u of them for validation",
+                 summary->n_train + summary->n_val),
+    duration, speed, photos, summary->n_val);
   adw_action_row_set_subtitle (self->time_row, time);
 
   for (guint i = 0; self->precision_rows && i < self->precision_rows->len; i++)
@@ -455,6 +463,11 @@ update (LkRetrainWindow *self)
   gtk_stack_set_visible_child_name (self->stack, t ? "run" : "settings");
   gtk_widget_set_visible (self->start_button, !t);
   gtk_widget_set_visible (self->stop_button, active);
+  gtk_widget_set_tooltip_text (self->stop_button,
+                               state == LK_TRAINING_EMBEDDING
+                                 ? _ ("Stop embedding: the new model stays, with the photos "
+                                      "embedded so far")
+                                 : _ ("Stop after the current step"));
   gtk_widget_set_visible (self->again_button, t && !active && state != LK_TRAINING_STOPPED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "retrain.start",
                                  !t && lk_session_can_retrain (self->session));
@@ -502,8 +515,12 @@ update (LkRetrainWindow *self)
       {
         const LkTrainSummary *s = lk_training_get_summary (t);
         g_autofree char *epochs = format_count ((guint64) lk_training_get_params (t)->epochs);
-        /* Translators: "Stopped after 3 of 20 epochs" */
-        status = g_strdup_printf (_ ("Stopped after %d of %s epochs"), s ? s->epochs : 0, epochs);
+        status = g_strdup_printf (
+          /* Translators: "Stopped after 3 of 20 epochs" */
+          g_dngettext (GETTEXT_PACKAGE, "Stopped after %d of %s epoch",
+                       "Stopped after %d of %s epochs",
+                       (gulong) lk_training_get_params (t)->epochs),
+          s ? s->epochs : 0, epochs);
         fraction = lk_training_get_fraction (t);
         if (s && s->best_epoch > 0)
           {
@@ -566,6 +583,9 @@ state_cb (LkRetrainWindow *self)
     self->tick = g_timeout_add_seconds (1, tick_cb, self);
   else if (!lk_training_is_active (self->training))
     g_clear_handle_id (&self->tick, g_source_remove);
+  /* "Stop Training?" is moot once it has stopped (or finished) anyway */
+  if (self->confirm && !lk_training_is_active (self->training))
+    adw_message_dialog_response (self->confirm, "back");
   plot_new_points (self);
   update (self);
   /* a stop waits for the user: shown however it was stopped (from the window's bar too) */
@@ -623,7 +643,11 @@ start_action (GtkWidget *widget, const char *name, GVariant *param)
   if (!lk_train_params_check (&params, &error))
     {
       /* the rows keep every value in range; a combination can still be refused */
-      gtk_label_set_label (self->status_label, error->message);
+      GtkWidget *dialog =
+        adw_message_dialog_new (GTK_WINDOW (self), _ ("These Settings Cannot Be Used"), NULL);
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), error->message);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
+      gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
   training = lk_training_new (&params);
@@ -708,20 +732,40 @@ close_request_cb (LkRetrainWindow *self)
     }
   if (!self->training || !lk_training_is_active (self->training))
     return FALSE;
+  if (self->confirm)
+    return TRUE;
 
-  dialog =
-    ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ ("Stop Training?"), NULL));
-  adw_message_dialog_set_body (
-    dialog, _ ("The model is still learning. It can go on in the background, the main window "
-               "showing how far it is; or stop now, keeping the catalog’s current model."));
-  adw_message_dialog_add_responses (dialog, "back", _ ("_Back"), "background",
-                                    _ ("Continue in _Background"), "stop", _ ("_Stop Training"),
-                                    NULL);
+  if (lk_training_get_state (self->training) == LK_TRAINING_EMBEDDING)
+    {
+      dialog = ADW_MESSAGE_DIALOG (
+        adw_message_dialog_new (GTK_WINDOW (self), _ ("Stop Embedding?"), NULL));
+      adw_message_dialog_set_body (
+        dialog, _ ("The new model is in place, and the catalog is being embedded with it. That "
+                   "can go on in the background, the main window showing how far it is; or stop "
+                   "now, keeping the photos embedded so far (updating the catalog embeds the "
+                   "rest)."));
+      adw_message_dialog_add_responses (dialog, "back", _ ("_Back"), "background",
+                                        _ ("Continue in _Background"), "stop",
+                                        _ ("_Stop Embedding"), NULL);
+    }
+  else
+    {
+      dialog =
+        ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ ("Stop Training?"), NULL));
+      adw_message_dialog_set_body (
+        dialog, _ ("The model is still learning. It can go on in the background, the main window "
+                   "showing how far it is; or stop now, keeping the catalog’s current model."));
+      adw_message_dialog_add_responses (dialog, "back", _ ("_Back"), "background",
+                                        _ ("Continue in _Background"), "stop", _ ("_Stop Training"),
+                                        NULL);
+    }
   adw_message_dialog_set_response_appearance (dialog, "stop", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_response_appearance (dialog, "background", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (dialog, "background");
   adw_message_dialog_set_close_response (dialog, "back");
-  g_signal_connect (dialog, "response", G_CALLBACK (confirm_response_cb), self);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
+  self->confirm = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->confirm);
   gtk_window_present (GTK_WINDOW (dialog));
   return TRUE;
 }
@@ -735,6 +779,9 @@ lk_retrain_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->tick, g_source_remove);
+  if (self->confirm)
+    g_object_remove_weak_pointer (G_OBJECT (self->confirm), (gpointer *) &self->confirm);
+  self->confirm = NULL;
   if (self->training)
     g_signal_handlers_disconnect_by_data (self->training, self);
   g_clear_object (&self->training);

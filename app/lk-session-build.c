@@ -48,9 +48,9 @@
 /* The share of the bar that training takes; embedding the catalog is the rest. */
 #define TRAIN_SHARE 0.9
 
-/* Evaluating leave-one-out costs n² · dim: a catalog larger than this is not evaluated for the
- * summary (40,000² × 128 is a few seconds on two cores). */
-#define EVALUATE_MAX_ITEMS 40000
+/* Evaluating leave-one-out costs n² · dim and cannot be cancelled: a catalog larger than this is
+ * not evaluated for the summary (20,000² × 128 is about two seconds on two cores). */
+#define EVALUATE_MAX_ITEMS 20000
 
 typedef struct
 {
@@ -109,11 +109,12 @@ train_params (void)
   return params;
 }
 
-/* "<model>.<pid>.part": where this process trains the model at @model_path. */
+/* "<model>.<pid>.part" (a build) or "<model>.<pid>.retrain.part": where this process trains the
+ * model at @model_path; the two never share a file. */
 static char *
-partial_path (const char *model_path, GPid pid)
+partial_path (const char *model_path, GPid pid, gboolean retrain)
 {
-  return g_strdup_printf ("%s.%d.part", model_path, (int) pid);
+  return g_strdup_printf ("%s.%d%s.part", model_path, (int) pid, retrain ? ".retrain" : "");
 }
 
 /* Removes what builds of processes that are gone (killed while saving) left beside @model_path. */
@@ -135,7 +136,8 @@ remove_stale_partials (const char *model_path)
         continue;
       rest = name + strlen (base) + 1;
       pid = g_ascii_strtoll (rest, &end, 10);
-      if (end == rest || !g_str_equal (end, ".part") || pid <= 0 || pid > G_MAXINT)
+      if (end == rest || !(g_str_equal (end, ".part") || g_str_equal (end, ".retrain.part"))
+          || pid <= 0 || pid > G_MAXINT)
         continue;
       if (pid != getpid () && kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
         {
@@ -215,12 +217,16 @@ train (BuildJob *job, LkCatalog *catalog, const char *model_path, const char *pa
   lk_job_report (job->job, 0.0, _ ("Reading photos…"));
   lk_session_run_below ("lk-trainer", train_thread, &run);
   summary = run.summary;
-  if (run.ok && job->training && summary->cancelled)
+  if (run.ok && job->training)
     {
-      /* a retraining's best model so far waits for the user's choice */
-      job->stopped = g_strdup (partial);
+      /* a retraining's model, whole: stopped (in any phase), it waits for the user's choice;
+       * else the caller puts it in place */
+      gboolean stopped =
+        summary->cancelled || g_cancellable_is_cancelled (lk_job_get_cancellable (job->job));
       job->train_summary = g_steal_pointer (&summary);
-      return FALSE;
+      if (stopped)
+        job->stopped = g_strdup (partial);
+      return !stopped;
     }
   if (!run.ok || summary->cancelled
       || g_cancellable_is_cancelled (lk_job_get_cancellable (job->job)))
@@ -251,21 +257,65 @@ train (BuildJob *job, LkCatalog *catalog, const char *model_path, const char *pa
   return TRUE;
 }
 
-/* Puts a stopped retraining's model (@job->accept) in place. */
-static gboolean
-accept (BuildJob *job, const char *model_path, GError **error)
+typedef struct
 {
-  if (g_rename (job->accept, model_path) != 0)
+  LkSearchIndex *index;
+  LkEvalResult *result;
+} EvalRun;
+
+static LkEvalResult *evaluate (LkSearchIndex *index);
+
+static gpointer
+evaluate_thread (gpointer data)
+{
+  EvalRun *run = data;
+
+  run->result = evaluate (run->index);
+  return NULL;
+}
+
+/* evaluate () on a lower-priority thread, as the rest of the work */
+static LkEvalResult *
+evaluate_below (LkSearchIndex *index)
+{
+  EvalRun run = { index, NULL };
+
+  if (index)
+    lk_session_run_below ("lk-evaluate", evaluate_thread, &run);
+  return run.result;
+}
+
+/* Puts a retraining's model, whole at @partial, in place: FALSE with @error when it cannot be,
+ * FALSE without when the run was cancelled first (the model then waits again for a choice). */
+static gboolean
+commit (BuildJob *job, LkCatalog *catalog, const char *partial, const char *model_path,
+        GError **error)
+{
+  gboolean cancelled = FALSE;
+  g_autoptr (GError) local = NULL;
+
+  {
+    /* the vectors of the model being replaced, before embedding replaces them */
+    g_autoptr (LkSearchIndex) previous = lk_catalog_load (catalog, job->backend, NULL);
+    g_autoptr (LkEvalResult) before = evaluate_below (previous);
+    job->previous_precision = before ? before->precision_at_k : NAN;
+  }
+  if (lk_training_commit_model (job->training, partial, model_path,
+                                lk_job_get_cancellable (job->job), &cancelled, &local))
     {
-      int saved = errno;
-      g_autofree char *shown = g_filename_display_name (model_path);
-      g_unlink (job->accept);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _ ("%s: cannot be written (%s)"), shown, g_strerror (saved));
-      return FALSE;
+      job->built = TRUE;
+      return TRUE;
     }
-  job->built = TRUE;
-  return TRUE;
+  if (cancelled)
+    job->stopped = g_strdup (partial);
+  else
+    {
+      g_autofree char *shown = g_filename_display_name (model_path);
+      g_unlink (partial);
+      g_set_error (error, local->domain, local->code, _ ("%s: cannot be written (%s)"), shown,
+                   local->message);
+    }
+  return FALSE;
 }
 
 /* The folders of @index's labels, in the evaluation's numbering (order of first appearance). */
@@ -311,17 +361,9 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       return;
     }
   model_path = lk_catalog_get_model_path (catalog, job->backend);
-  if (job->accept)
+  if (!job->accept)
     {
-      if (!accept (job, model_path, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  else
-    {
-      partial = partial_path (model_path, getpid ());
+      partial = partial_path (model_path, getpid (), job->training != NULL);
       remove_stale_partials (model_path);
       if (!train (job, catalog, model_path, partial, &error))
         {
@@ -332,12 +374,14 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
           return;
         }
     }
-  if (job->training)
+  if (job->training
+      && !commit (job, catalog, job->accept ? job->accept : partial, model_path, &error))
     {
-      /* the vectors of the model being replaced, before embedding replaces them */
-      g_autoptr (LkSearchIndex) previous = lk_catalog_load (catalog, job->backend, NULL);
-      g_autoptr (LkEvalResult) before = evaluate (previous);
-      job->previous_precision = before ? before->precision_at_k : NAN;
+      if (error)
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (task, TRUE); /* stopped first: a choice */
+      return;
     }
 
   /* the model is in place: embedding the catalog with it is indexing */
@@ -357,6 +401,8 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       {
         if (!g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
           {
+            /* the model is in place all the same: what was embedded with it is searched */
+            job->index = lk_catalog_load (catalog, job->backend, NULL);
             g_task_return_error (task, run.error);
             return;
           }
@@ -371,7 +417,7 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (job->training && !job->cancelled && (job->evaluation = evaluate (job->index)))
+  if (job->training && !job->cancelled && (job->evaluation = evaluate_below (job->index)))
     job->labels = label_names (job->index);
   g_task_return_boolean (task, TRUE);
 }
@@ -402,7 +448,16 @@ retrain_done (LkSession *self, BuildJob *job, const GError *error)
   if (job->stopped && g_unlink (job->stopped) != 0 && errno != ENOENT)
     g_warning ("could not remove %s: %s", job->stopped, g_strerror (errno));
   g_clear_object (&self->training);
-  if (error)
+  if (error && job->built)
+    {
+      g_autofree char *message = g_strdup_printf (
+        /* Translators: the reason is an error message */
+        _ ("the new model is in place, but the catalog could not be embedded with it (%s); "
+           "updating the catalog tries again"),
+        error->message);
+      lk_training_fail (training, message);
+    }
+  else if (error)
     lk_training_fail (training, error->message);
   else if (!job->built)
     lk_training_set_state (training, LK_TRAINING_DISCARDED);
@@ -430,6 +485,7 @@ build_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       /* the catalog was closed or opened again meanwhile: a retraining's choice is moot */
       if (job->stopped && g_unlink (job->stopped) != 0 && errno != ENOENT)
         g_warning ("could not remove %s: %s", job->stopped, g_strerror (errno));
+      g_clear_object (&job->training);
       return;
     }
   lk_session_end_job (self, FALSE);
@@ -437,6 +493,9 @@ build_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (job->training)
     {
       retrain_done (self, job, error);
+      /* here, not in the task's data's free, which may run in the worker's thread: the
+       * training's textures belong to this one */
+      g_clear_object (&job->training);
       return;
     }
   if (job->embedder)
@@ -492,7 +551,8 @@ lk_session_is_buildable (LkSession *self)
 gboolean
 lk_session_can_build (LkSession *self)
 {
-  return lk_session_is_buildable (self) && self->state == LK_SESSION_READY && !self->read_only;
+  return lk_session_is_buildable (self) && self->state == LK_SESSION_READY && !self->read_only
+         && !self->training;
 }
 
 void
@@ -541,9 +601,10 @@ lk_session_resolve_training (LkSession *self, gboolean keep_best)
   g_autofree char *partial = NULL;
 
   g_return_if_fail (training && lk_training_get_state (training) == LK_TRAINING_STOPPED);
+  g_return_if_fail (!keep_best || self->state == LK_SESSION_READY);
 
   partial = lk_training_take_partial (training);
-  if (keep_best && self->state == LK_SESSION_READY)
+  if (keep_best)
     {
       lk_training_set_state (training, LK_TRAINING_EMBEDDING);
       start (self, lk_training_get_params (training), training, g_steal_pointer (&partial));
@@ -557,8 +618,10 @@ lk_session_resolve_training (LkSession *self, gboolean keep_best)
   g_object_unref (training);
 }
 
-/* When the catalog closes: a retraining running is cancelled with its job (and its result dropped,
- * see build_done_cb); one waiting for a choice keeps the previous model. */
+/* When the catalog closes (its job cancelled first): a retraining running stops with it (its
+ * result dropped, see build_done_cb), keeping the previous model unless the new one was in place
+ * already (lk_training_commit_model () decides which, atomically with the cancel); one waiting
+ * for a choice keeps the previous model. */
 void
 lk_session_drop_training (LkSession *self)
 {
@@ -569,11 +632,13 @@ lk_session_drop_training (LkSession *self)
     return;
   if ((partial = lk_training_take_partial (training)) && g_unlink (partial) != 0 && errno != ENOENT)
     g_warning ("could not remove %s: %s", partial, g_strerror (errno));
-  if (lk_training_get_state (training) != LK_TRAINING_FINISHED
-      && lk_training_get_state (training) != LK_TRAINING_FAILED)
+  if (lk_training_is_model_in_place (training))
     {
-      lk_training_set_state (training, LK_TRAINING_DISCARDED);
-      g_signal_emit_by_name (self, "retrain-finished", training);
+      lk_training_set_embedding_cancelled (training, TRUE);
+      lk_training_set_state (training, LK_TRAINING_FINISHED);
     }
+  else
+    lk_training_set_state (training, LK_TRAINING_DISCARDED);
+  g_signal_emit_by_name (self, "retrain-finished", training);
   g_object_unref (training);
 }

@@ -726,7 +726,6 @@ lk_session_close (LkSession *self)
 {
   self->generation++;
   lk_session_end_job (self, TRUE);
-  lk_session_drop_training (self);
   for (int b = 0; b < LK_N_BACKENDS; b++)
     {
       lk_session_set_index (self, b, NULL);
@@ -738,6 +737,8 @@ lk_session_close (LkSession *self)
   self->read_only = FALSE;
   lk_session_set_progress (self, 0.0, NULL);
   lk_session_set_state (self, LK_SESSION_EMPTY);
+  /* last: "retrain-finished" sees the catalog closed */
+  lk_session_drop_training (self);
 }
 
 LkSessionState

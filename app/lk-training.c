@@ -66,6 +66,7 @@ struct _LkTraining
   guint pending_n_samples;
   int pending_sample_size, pending_samples_epoch;
   gboolean pending_embedding;
+  gboolean model_in_place;
   GSource *idle;
 };
 
@@ -493,6 +494,38 @@ schedule (LkTraining *self)
       g_source_set_static_name (self->idle, "[lookalike] training progress");
       g_source_attach (self->idle, self->context);
     }
+}
+
+gboolean
+lk_training_commit_model (LkTraining *self, const char *partial, const char *model_path,
+                          GCancellable *cancellable, gboolean *cancelled, GError **error)
+{
+  gboolean ok = FALSE;
+
+  *cancelled = FALSE;
+  g_mutex_lock (&self->lock);
+  if (g_cancellable_is_cancelled (cancellable))
+    *cancelled = TRUE;
+  else if (g_rename (partial, model_path) != 0)
+    {
+      int saved = errno;
+      g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved), g_strerror (saved));
+    }
+  else
+    ok = self->model_in_place = TRUE;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+lk_training_is_model_in_place (LkTraining *self)
+{
+  gboolean in_place;
+
+  g_mutex_lock (&self->lock);
+  in_place = self->model_in_place;
+  g_mutex_unlock (&self->lock);
+  return in_place;
 }
 
 void

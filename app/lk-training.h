@@ -94,6 +94,13 @@ gboolean lk_training_get_discard_on_stop (LkTraining *self);
 void lk_training_report (LkTraining *self, const LkTrainProgress *progress);
 /* From any thread: the model is in place, and the catalog is being embedded with it. */
 void lk_training_begin_embedding (LkTraining *self);
+/* From the worker: renames the new model from @partial to @model_path unless @cancellable is
+ * cancelled (then FALSE with @cancelled set), under the lock lk_training_is_model_in_place ()
+ * takes: whoever cancels and then asks gets an answer that stays true. */
+gboolean lk_training_commit_model (LkTraining *self, const char *partial, const char *model_path,
+                                   GCancellable *cancellable, gboolean *cancelled, GError **error);
+/* Whether the new model has replaced the previous one. */
+gboolean lk_training_is_model_in_place (LkTraining *self);
 /* In the main context: applies the reports not applied yet (the idle would, later) */
 void lk_training_flush (LkTraining *self);
 void lk_training_set_state (LkTraining *self, LkTrainingState state);

@@ -205,6 +205,8 @@ retrain_finished_cb (LkWindow *self, LkTraining *training)
     case LK_TRAINING_FINISHED:
       if (!shown)
         lk_window_toast (self, _ ("The autoencoder is retrained"), NULL);
+      if (!lk_session_get_root (self->session))
+        break; /* the catalog was closed meanwhile */
       if (lk_session_get_backend (self->session) != LK_BACKEND_CONV_AE)
         lk_window_set_backend (self, LK_BACKEND_CONV_AE); /* searches again */
       else if (self->query && lk_session_get_searchable (self->session))

@@ -697,9 +697,12 @@ lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params_in, LkTrainPro
   /* the best parameters, written whole or not at all */
   p.phase = LK_TRAIN_SAVING;
   p.epoch_finished = FALSE;
+  /* a cancelled epoch's steps since the last report */
+  p.step_losses = (const float *) step_losses->data;
+  p.n_step_losses = step_losses->len;
+  report (progress, user_data, &p);
   p.step_losses = NULL;
   p.n_step_losses = 0;
-  report (progress, user_data, &p);
   memcpy (model->params, best, model->n_params * sizeof (float));
   info->config = config;
   info->catalog_root = g_strdup (root);

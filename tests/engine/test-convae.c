@@ -555,6 +555,7 @@ typedef struct
   int cancel_after_epoch;
   int epochs_seen;
   guint64 steps_seen;
+  guint64 step_losses, saving_done; /* losses reported in all, and the steps taken by the end */
   gboolean loading_seen, saving_seen;
 } Watch;
 
@@ -565,8 +566,12 @@ watch_progress (const LkTrainProgress *p, gpointer data)
 
   if (p->phase == LK_TRAIN_LOADING)
     w->loading_seen = TRUE;
+  w->step_losses += p->n_step_losses;
   if (p->phase == LK_TRAIN_SAVING)
-    w->saving_seen = TRUE;
+    {
+      w->saving_seen = TRUE;
+      w->saving_done = p->done;
+    }
   if (p->phase != LK_TRAIN_TRAINING)
     return;
   g_assert_cmpuint (p->done, <=, p->total);
@@ -603,6 +608,9 @@ test_cancel_keeps_the_best_model (Fixture *f, gconstpointer data)
   g_assert_cmpint (summary->best_epoch, >=, 1);
   g_assert_true (w.loading_seen && w.saving_seen);
   g_assert_cmpuint (w.steps_seen, >=, 2 * 4);
+  /* every step taken, its loss reported once, the last ones with the saving */
+  g_assert_cmpuint (w.step_losses, ==, w.saving_done);
+  g_assert_cmpuint (w.saving_done, >=, w.steps_seen);
   embedder = lk_embedder_new_conv_ae (model_path, &error);
   g_assert_no_error (error);
 

@@ -24,8 +24,12 @@
  *                   plot has its first point, as the main loop sees it (and until a frame of the
  *                   dialog shows it); the same stall, overall (Start's own handling included) and
  *                   by the training's state, each gap counted in every state the training was in
- *                   during it (the one it began in and any entered before it ended); beside it
- *                   the dialog's longest frame paint
+ *                   during it (the one it began in and any entered before it ended), but the
+ *                   last, in which it finished, counted apart as finishing: it holds the end's
+ *                   own handling (the new model put in the window and searched with); beside the
+ *                   longest, the main thread's CPU time in it (the rest it waited, for a core or a
+ *                   lock), and the longest frame paint of the dialog and of the window (a frame
+ *                   that only lays out, with no paint, is not timed there: it is in the stalls)
  *   --scroll        10,000 results of CATALOG_DIR for QUERY, scrolled at a steady 3,000 pixels a
  *                   second for 8 s from the middle of the list, then 20 jumps to random places
  *                   (a scroll bar dragged): the frame intervals while the thumbnails stream in
@@ -44,8 +48,10 @@
 #include "lk-window.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static gint64 first_paint, last_paint, main_start;
 static gint64 last_tick, longest_gap;
@@ -89,22 +95,37 @@ after_paint_cb (GdkFrameClock *clock, gpointer data)
     longest_paint = last_paint - paint_start;
 }
 
+/* the main thread's CPU time at the last tick, and in the longest gap: a gap it spent waiting
+ * (for a core, or a lock) rather than working shows as wall time without CPU time */
+static gint64 last_tick_cpu, longest_gap_cpu;
 /* time the main loop spent on the bench's own work (a screenshot) since the last tick */
-static gint64 left_out;
+static gint64 left_out, left_out_cpu;
+
+static gint64
+thread_cpu_time (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+  return (gint64) t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
 
 static void retrain_gap (gint64 gap, gint64 now);
 
 static gboolean
 tick_cb (gpointer data)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = g_get_monotonic_time (), cpu = thread_cpu_time ();
   gint64 gap = now - last_tick - left_out;
   if (sampling && last_tick && gap > longest_gap)
-    longest_gap = gap;
+    {
+      longest_gap = gap;
+      longest_gap_cpu = cpu - last_tick_cpu - left_out_cpu;
+    }
   if (sampling && last_tick)
     retrain_gap (gap, now);
   last_tick = now;
-  left_out = 0;
+  last_tick_cpu = cpu;
+  left_out = left_out_cpu = 0;
   return G_SOURCE_CONTINUE;
 }
 
@@ -339,9 +360,10 @@ typedef struct
 {
   LkRetrainWindow *dialog;
   LkTraining *training;
-  guint states;            /* a bit for each state the training was in since the last tick */
-  guint seen;              /* every state it was in */
+  guint states;             /* a bit for each state the training was in since the last tick */
+  guint seen;               /* every state it was in */
   gint64 longest[N_STATES]; /* the longest gap in each state */
+  gint64 end_gap;           /* the gap in which it ended */
   gint64 first_point, first_point_drawn, ended;
   gint64 paint_start, longest_paint; /* the dialog's own frames */
   const char *screenshot;            /* (nullable) where to render the dialog */
@@ -368,6 +390,15 @@ retrain_gap (gint64 gap, gint64 now)
 
   if (!r || r->ended)
     return;
+  if (!lk_training_is_active (r->training))
+    {
+      /* the gap that held the end's own handling (the new model put in the window and searched
+       * with) is the end's, not embedding's */
+      r->end_gap = gap;
+      r->ended = now;
+      sampling = FALSE;
+      return;
+    }
   for (int s = 0; s < N_STATES; s++)
     if (r->states & (1u << s) && gap > r->longest[s])
       r->longest[s] = gap;
@@ -380,12 +411,6 @@ retrain_gap (gint64 gap, gint64 now)
     {
       r->screenshot_due = TRUE;
       gtk_widget_queue_draw (GTK_WIDGET (r->dialog));
-    }
-  if (!lk_training_is_active (r->training))
-    {
-      /* this gap held the end's own handling (the new model put in the window, searched with) */
-      r->ended = now;
-      sampling = FALSE;
     }
 }
 
@@ -429,7 +454,9 @@ retrain_after_paint_cb (GdkFrameClock *clock, Retrain *r)
     r->first_point_drawn = now;
   if (r->screenshot_due && !r->screenshot_saved)
     {
+      gint64 cpu = thread_cpu_time ();
       render_dialog (r);
+      left_out_cpu += thread_cpu_time () - cpu;
       r->screenshot_saved = TRUE;
       r->screenshot_cost = g_get_monotonic_time () - now;
       left_out += r->screenshot_cost;
@@ -504,21 +531,23 @@ bench_retrain (LkWindow *window, int epochs)
   }
 
   /* Start, its own handling in the first gap */
-  longest_gap = 0;
+  longest_gap = longest_gap_cpu = longest_paint = 0;
   r.states = r.seen = 1u << LK_TRAINING_WAITING;
-  retraining = &r;
   start = last_tick = g_get_monotonic_time ();
-  left_out = 0;
+  last_tick_cpu = thread_cpu_time ();
+  left_out = left_out_cpu = 0;
   sampling = TRUE;
   gtk_widget_activate_action (GTK_WIDGET (r.dialog), "retrain.start", NULL);
   if (!(r.training = lk_retrain_window_get_training (r.dialog)))
     {
       fprintf (stderr, "bench-app: the retraining did not start\n");
+      sampling = FALSE;
       return 1;
     }
   g_object_ref (r.training);
   handlers[2] = g_signal_connect (r.training, "notify::state", G_CALLBACK (retrain_state_cb), &r);
   retrain_state_cb (r.training, NULL, &r);
+  retraining = &r;
   wait_until (retrain_ended, &r, 1800);
   retraining = NULL;
 
@@ -527,22 +556,22 @@ bench_retrain (LkWindow *window, int epochs)
   g_autofree char *saving = format_stall (&r, LK_TRAINING_SAVING);
   g_autofree char *embedding = format_stall (&r, LK_TRAINING_EMBEDDING);
   printf ("retraining the autoencoder (%u images, %d epochs): %.1f s, first plotted point after "
-          "%.0f ms (drawn after %.0f ms), longest main-loop stall %.1f ms (reading %s, training "
-          "%s, saving %s, embedding %s; longest frame paint of the dialog %.1f ms)\n",
+          "%.0f ms (drawn after %.0f ms), longest main-loop stall %.1f ms, %.1f ms of it the main "
+          "thread running (reading %s, training %s, saving %s, embedding %s, finishing %.1f ms; "
+          "longest frame paint %.1f ms in the dialog, %.1f ms in the window)\n",
           lk_session_get_n_items (session), epochs, (r.ended - start) / 1e6,
           r.first_point ? (r.first_point - start) / 1000.0 : NAN,
-          r.first_point_drawn ? (r.first_point_drawn - start) / 1000.0 : NAN,
-          longest_gap / 1000.0, reading, running, saving, embedding, r.longest_paint / 1000.0);
+          r.first_point_drawn ? (r.first_point_drawn - start) / 1000.0 : NAN, longest_gap / 1000.0,
+          longest_gap_cpu / 1000.0, reading, running, saving, embedding, r.end_gap / 1000.0,
+          r.longest_paint / 1000.0, longest_paint / 1000.0);
   if (r.screenshot_saved)
     printf ("  the dialog rendered to %s after epoch %d (%.0f ms, left out of the stalls)\n",
             r.screenshot, r.screenshot_epoch, r.screenshot_cost / 1000.0);
   if (lk_training_get_state (r.training) != LK_TRAINING_FINISHED)
     {
-      fprintf (stderr, "bench-app: the retraining ended %s%s\n",
-               lk_training_get_state (r.training) == LK_TRAINING_FAILED ? "in failure: " : "stopped",
-               lk_training_get_state (r.training) == LK_TRAINING_FAILED
-                 ? lk_training_get_error (r.training)
-                 : "");
+      gboolean failed = lk_training_get_state (r.training) == LK_TRAINING_FAILED;
+      fprintf (stderr, "bench-app: the retraining did not finish%s%s\n", failed ? ": " : "",
+               failed ? lk_training_get_error (r.training) : "");
       return 1;
     }
 
@@ -616,15 +645,17 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gboolean scroll = argc > 1 && g_str_equal (argv[1], "--scroll");
   int rounds = !scroll && argc > 5 ? atoi (argv[5]) : 7;
+  int epochs = !scroll && argc > 6 ? atoi (argv[6]) : 20;
   int status = 0;
 
   main_start = g_get_monotonic_time ();
   lk_runtime_ensure_blas_kernels (argv);
-  if (scroll ? argc != 5 : argc < 5)
+  if (scroll ? argc != 5 : argc < 5 || argc > 7 || rounds < 1 || epochs < 1 || !phases_valid ())
     {
       fprintf (stderr,
-               "usage: %s WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS]\n"
-               "       %s --scroll WEIGHTS CATALOG_DIR QUERY\n",
+               "usage: %s WEIGHTS CATALOG_DIR SMALL_QUERY LARGE_QUERY [ROUNDS [EPOCHS]]\n"
+               "       %s --scroll WEIGHTS CATALOG_DIR QUERY\n"
+               "LOOKALIKE_BENCH_PHASES: a comma-separated list of drop, build, retrain\n",
                argv[0], argv[0]);
       return 2;
     }
@@ -667,33 +698,45 @@ main (int argc, char **argv)
       double index_s = (g_get_monotonic_time () - index_start) / 1e6;
       guint n = lk_session_get_n_items (lk_window_get_session (window));
 
-      double small_ms = time_drops (window, argv[3], rounds);
-      double large_ms = time_drops (window, argv[4], rounds);
-
       printf ("start-up to first frame: %.0f ms\n", startup_ms);
       printf ("indexing %u images: %.1f s, longest main-loop stall %.1f ms (longest frame paint "
               "%.1f ms)\n",
               n, index_s, longest_gap / 1000.0, longest_paint / 1000.0);
-      printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[3], small_ms, rounds);
-      printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[4], large_ms, rounds);
+      if (phase_wanted ("drop"))
+        {
+          double small_ms = time_drops (window, argv[3], rounds);
+          double large_ms = time_drops (window, argv[4], rounds);
+
+          printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[3], small_ms, rounds);
+          printf ("drop to results drawn, %s: %.0f ms (median of %d)\n", argv[4], large_ms, rounds);
+        }
+      else
+        time_drops (window, argv[3], 1); /* results, searched again with a new model */
 
       /* the autoencoder built for the catalog from the window (Build It: read, train with the
        * defaults, embed), sampling the main loop the same way */
-      LkSession *session = lk_window_get_session (window);
-      lk_window_set_backend (window, LK_BACKEND_CONV_AE);
-      longest_gap = longest_paint = 0;
-      last_tick = 0;
-      gint64 build_start = g_get_monotonic_time ();
-      sampling = TRUE;
-      gtk_widget_activate_action (GTK_WIDGET (window), "win.build", NULL);
-      while (lk_session_get_state (session) != LK_SESSION_BUILDING && !settled (window))
-        g_main_context_iteration (NULL, TRUE);
-      wait_until (settled, window, 1800);
-      sampling = FALSE;
-      printf ("building the autoencoder (%u images): %.1f s, longest main-loop stall %.1f ms "
-              "(longest frame paint %.1f ms)\n",
-              lk_session_get_n_items (session), (g_get_monotonic_time () - build_start) / 1e6,
-              longest_gap / 1000.0, longest_paint / 1000.0);
+      if (phase_wanted ("build"))
+        {
+          LkSession *session = lk_window_get_session (window);
+          lk_window_set_backend (window, LK_BACKEND_CONV_AE);
+          longest_gap = longest_paint = 0;
+          last_tick = 0;
+          gint64 build_start = g_get_monotonic_time ();
+          sampling = TRUE;
+          gtk_widget_activate_action (GTK_WIDGET (window), "win.build", NULL);
+          while (lk_session_get_state (session) != LK_SESSION_BUILDING && !settled (window))
+            g_main_context_iteration (NULL, TRUE);
+          wait_until (settled, window, 1800);
+          sampling = FALSE;
+          printf ("building the autoencoder (%u images): %.1f s, longest main-loop stall %.1f ms "
+                  "(longest frame paint %.1f ms)\n",
+                  lk_session_get_n_items (session), (g_get_monotonic_time () - build_start) / 1e6,
+                  longest_gap / 1000.0, longest_paint / 1000.0);
+        }
+
+      /* retrained from the Retrain dialog, EPOCHS epochs, the same way again */
+      if (phase_wanted ("retrain"))
+        status = bench_retrain (window, epochs);
     }
   gtk_window_destroy (GTK_WINDOW (window));
   remove_tree (scratch);

@@ -9,15 +9,17 @@
  * through the columns' means, so a redraw costs one pass over the points whatever their number.
  *
  * Every drawing and every hit test starts from a Frame computed afresh from the widget's size,
- * its font and the data: the plot area, both ranges and the ticks. Nothing about the layout is
+ * its font and the data: the plot area, both axes and the ticks. Nothing about the layout is
  * cached, so an added point only queues a redraw. Colours come from the style (text colour,
  * libadwaita's named colours), and the style manager's dark and high-contrast changes redraw.
+ * The arithmetic (tick steps and labels, values to pixels, decimation) is lk-plot-axis.c's.
  */
 #define G_LOG_DOMAIN "lk-loss-plot"
 
 #include "config.h"
 
 #include "lk-loss-plot.h"
+#include "lk-plot-axis.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -28,12 +30,14 @@
 #define TICK_LENGTH 4.0  /* tick marks, outside the plot area */
 #define LABEL_GAP   4.0  /* between a tick mark and its label */
 #define REACH       12.0 /* how near, in pixels, the pointer must come to a point */
-#define MAX_TICKS   32
 
 typedef struct
 {
   double epoch, loss;
 } Point;
+
+/* the points' arrays are read as (n, 2) arrays of doubles: see lk_plot_axis_decimate () */
+G_STATIC_ASSERT (sizeof (Point) == 2 * sizeof (double));
 
 struct _LkLossPlot
 {
@@ -48,6 +52,10 @@ struct _LkLossPlot
   double min, max;     /* of every loss received */
   double min_positive; /* the lowest loss above zero (for the log scale), INFINITY when none */
   double max_epoch;
+  double top; /* where the y axis reaches up to (see axis_top), when top_valid */
+  gboolean top_valid;
+  double *scratch; /* (scratch_size) for axis_top */
+  gsize scratch_size;
   gboolean hovering;
   double hover_x, hover_y;
 
@@ -71,23 +79,14 @@ static GParamSpec *properties[N_PROPS];
 /* Layout                                                                                          */
 /* ---------------------------------------------------------------------------------------------- */
 
-typedef struct
-{
-  double value; /* the loss */
-  char label[32];
-} Tick;
-
 /* Where everything goes at the widget's current size. */
 typedef struct
 {
   graphene_rect_t area; /* the plot area, in widget coordinates */
-  double x_max;         /* the x axis spans 0..x_max epochs */
+  LkPlotAxis x;         /* epochs, 0..x.hi, along the area's width; no ticks of its own */
   int x_step;           /* epochs between x ticks */
-  gboolean log;         /* the y axis maps log10 (loss) */
-  double y_lo, y_hi;    /* the y range (of log10 (loss) when log) */
-  Tick y_ticks[MAX_TICKS];
-  guint n_y_ticks;
-  int label_height; /* of the small font */
+  LkPlotAxis y;         /* losses (log10 of them when y.log), up the area's height, with ticks */
+  int label_height;     /* of the small font */
   int title_height;
   gboolean empty; /* no point at all */
 } Frame;
@@ -117,144 +116,67 @@ text_width (LkLossPlot *self, const char *text, gboolean small)
   return width;
 }
 
-/* The smallest 1, 2 or 5 × 10^k at least @raw. */
-static double
-nice_step (double raw)
-{
-  double magnitude = pow (10, floor (log10 (raw)));
-  static const double multiples[] = { 1, 2, 5, 10 };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (multiples); i++)
-    if (multiples[i] * magnitude >= raw * (1 - 1e-9))
-      return multiples[i] * magnitude;
-  return 10 * magnitude;
-}
-
-/* @value with as many decimals as ticks @step apart need to differ: 0.012, 0.014. */
-static void
-format_tick (char *buf, gsize size, double value, double step)
-{
-  int decimals = MAX (0, (int) -floor (log10 (step) + 1e-9));
-
-  if (fabs (value) < step * 1e-6)
-    value = 0; /* not "-0.000" */
-  if (decimals > 8 || fabs (value) >= 1e7)
-    g_snprintf (buf, size, "%g", value);
-  else
-    g_snprintf (buf, size, "%.*f", decimals, value);
-}
-
 static double
 map_x (const Frame *f, double epoch)
 {
-  return f->area.origin.x + epoch / f->x_max * f->area.size.width;
+  return lk_plot_axis_to_pixel (&f->x, epoch);
 }
 
 static double
 map_y (const Frame *f, double loss)
 {
-  double v = f->log ? log10 (MAX (loss, 1e-300)) : loss;
-  double t = CLAMP ((v - f->y_lo) / (f->y_hi - f->y_lo), -0.03, 1.03); /* zeros, on a log axis */
-
-  return f->area.origin.y + (1 - t) * f->area.size.height;
+  return lk_plot_axis_to_pixel (&f->y, loss);
 }
 
-static void
-add_y_tick (Frame *f, double value, double step)
+/* The share of the training losses, the highest, the y axis need not reach. */
+#define TOP_OUTLIERS 0.02
+
+/* The loss the y axis reaches up to: every validation loss, and the training losses but their
+ * highest 2 %. A run's first steps start far above where it soon settles (1.05 and then 0.25 for
+ * the product photos) and would flatten the rest against the bottom; they go on off the top. Early
+ * in a run, with fewer than 50 steps, none is left out. Made again only when points came. */
+static double
+axis_top (LkLossPlot *self)
 {
-  if (f->n_y_ticks == MAX_TICKS)
-    return;
-  f->y_ticks[f->n_y_ticks].value = value;
-  format_tick (f->y_ticks[f->n_y_ticks].label, sizeof f->y_ticks[0].label, value, step);
-  f->n_y_ticks++;
+  guint n = self->train->len, skip = (guint) (n * TOP_OUTLIERS);
+  double top = -INFINITY;
+
+  if (self->top_valid)
+    return self->top;
+  if (skip == 0)
+    top = self->max;
+  else
+    {
+      if (self->scratch_size < n)
+        {
+          self->scratch_size = MAX (n, 2 * self->scratch_size);
+          self->scratch = g_renew (double, self->scratch, self->scratch_size);
+        }
+      for (guint i = 0; i < n; i++)
+        self->scratch[i] = g_array_index (self->train, Point, i).loss;
+      top = lk_plot_axis_select (self->scratch, n, n - 1 - skip);
+      for (guint i = 0; i < self->validation->len; i++)
+        top = MAX (top, g_array_index (self->validation, Point, i).loss);
+    }
+  self->top = top;
+  self->top_valid = TRUE;
+  return top;
 }
 
-/* Ticks every @step from @lo to @hi (loss values). */
-static void
-add_linear_ticks (Frame *f, double lo, double hi, double step)
-{
-  for (double k = ceil (lo / step - 1e-9); k * step <= hi + step * 1e-9; k++)
-    add_y_tick (f, k * step, step);
-}
-
-/* The y range and ticks for a plot area @height pixels tall. */
+/* The y range and ticks for a plot area @height pixels tall: logarithmic when asked for and some
+ * loss is above zero. */
 static void
 compute_y_axis (LkLossPlot *self, Frame *f, double height)
 {
-  int wanted = CLAMP ((int) (height / (f->label_height * 2.5)), 2, 8);
+  double top = axis_top (self);
 
-  f->n_y_ticks = 0;
-  f->log = self->log_scale && isfinite (self->min_positive);
   if (f->empty)
-    {
-      f->y_lo = 0;
-      f->y_hi = 1;
-      return;
-    }
-  if (!f->log)
-    {
-      double lo = self->min, hi = self->max, step;
-
-      if (hi - lo <= 1e-12 * fabs (hi))
-        {
-          double half = lo != 0 ? fabs (lo) * 0.1 : 1;
-          lo -= half;
-          hi += half;
-        }
-      double pad = (hi - lo) * 0.05;
-      lo = self->min >= 0 ? MAX (lo - pad, 0) : lo - pad;
-      hi += pad;
-      step = nice_step ((hi - lo) / wanted);
-      f->y_lo = floor (lo / step + 1e-9) * step;
-      f->y_hi = ceil (hi / step - 1e-9) * step;
-      add_linear_ticks (f, f->y_lo, f->y_hi, step);
-      return;
-    }
-
-  double lo = log10 (self->min_positive), hi = log10 (MAX (self->max, self->min_positive));
-  if (hi - lo < 1e-9)
-    {
-      lo -= 0.2;
-      hi += 0.2;
-    }
-  double pad = (hi - lo) * 0.05;
-  f->y_lo = lo - pad;
-  f->y_hi = hi + pad;
-
-  /* powers of ten, with 2× and 5× when a decade is tall enough to show them apart */
-  double decade = height / (f->y_hi - f->y_lo);
-  gboolean fine = decade >= f->label_height * 5;
-  int every = 1;
-  while (!fine && decade * every < f->label_height * 2)
-    every++;
-  for (int k = (int) floor (f->y_lo); k <= (int) ceil (f->y_hi); k++)
-    {
-      static const double multiples[] = { 1, 2, 5 };
-      if (k % every != 0)
-        continue;
-      for (gsize i = 0; i < (fine ? 3 : 1); i++)
-        {
-          double v = multiples[i] * pow (10, k);
-          if (log10 (v) >= f->y_lo - 1e-9 && log10 (v) <= f->y_hi + 1e-9)
-            add_y_tick (f, v, pow (10, k));
-        }
-    }
-  /* less than a decade with hardly any of those inside: evenly spaced values instead */
-  if (f->n_y_ticks < 3 && f->y_hi - f->y_lo < 1)
-    {
-      double vlo = pow (10, f->y_lo), vhi = pow (10, f->y_hi);
-      guint n = f->n_y_ticks;
-      Tick saved[MAX_TICKS];
-
-      memcpy (saved, f->y_ticks, sizeof saved);
-      f->n_y_ticks = 0;
-      add_linear_ticks (f, vlo, vhi, nice_step ((vhi - vlo) / wanted));
-      if (f->n_y_ticks <= n)
-        {
-          memcpy (f->y_ticks, saved, sizeof saved);
-          f->n_y_ticks = n;
-        }
-    }
+    lk_plot_axis_init (&f->y, 0, 1);
+  else if (self->log_scale && isfinite (self->min_positive))
+    lk_plot_axis_fit_log (&f->y, self->min_positive, MAX (top, self->min_positive), height,
+                          f->label_height);
+  else
+    lk_plot_axis_fit_linear (&f->y, self->min, top, height, f->label_height);
 }
 
 static void
@@ -278,30 +200,23 @@ compute_frame (LkLossPlot *self, Frame *f)
   double plot_height = MAX (height - top - bottom, 1);
 
   compute_y_axis (self, f, plot_height);
-  for (guint i = 0; i < f->n_y_ticks; i++)
-    y_label_width = MAX (y_label_width, text_width (self, f->y_ticks[i].label, TRUE));
+  for (guint i = 0; i < f->y.n_ticks; i++)
+    y_label_width = MAX (y_label_width, text_width (self, f->y.ticks[i].label, TRUE));
 
-  f->x_max = MAX (MAX (self->epochs, ceil (self->max_epoch - 1e-9)), 1);
-  g_snprintf (buf, sizeof buf, "%d", (int) f->x_max);
+  lk_plot_axis_init (&f->x, 0, MAX (MAX (self->epochs, ceil (self->max_epoch - 1e-9)), 1));
+  g_snprintf (buf, sizeof buf, "%d", (int) f->x.hi);
   x_label_width = text_width (self, buf, TRUE);
 
   double left = PAD + f->title_height + 8 + y_label_width + LABEL_GAP + TICK_LENGTH;
   double right = MAX (PAD + 6, x_label_width / 2.0 + PAD);
   double plot_width = MAX (width - left - right, 1);
   f->area = GRAPHENE_RECT_INIT (left, top, plot_width, plot_height);
+  /* from the area's (float) coordinates, which everything else is drawn against */
+  lk_plot_axis_place (&f->x, f->area.origin.x, f->area.size.width, FALSE, FALSE);
+  lk_plot_axis_place (&f->y, f->area.origin.y, f->area.size.height, TRUE, TRUE);
 
   /* integer epochs, 1, 2, 5, 10… apart so that the labels keep clear of each other */
-  double per_epoch = plot_width / f->x_max;
-  f->x_step = 0;
-  for (int magnitude = 1; magnitude < 1000000 && !f->x_step; magnitude *= 10)
-    {
-      static const int multiples[] = { 1, 2, 5 };
-      for (gsize i = 0; i < G_N_ELEMENTS (multiples) && !f->x_step; i++)
-        if (per_epoch * multiples[i] * magnitude >= x_label_width + 16)
-          f->x_step = multiples[i] * magnitude;
-    }
-  if (!f->x_step)
-    f->x_step = 1000000;
+  f->x_step = lk_plot_axis_integer_step (plot_width / f->x.hi, x_label_width + 16);
 }
 
 /* The point nearest to (@x, @y) in x, within REACH; a validation point within reach wins. */
@@ -454,13 +369,13 @@ draw_grid (cairo_t *cr, const Frame *f, const Style *s)
 
   cairo_set_line_width (cr, 1);
   set_source (cr, &s->fg, s->high_contrast ? 0.3 : 0.1);
-  for (guint i = 0; i < f->n_y_ticks; i++)
+  for (guint i = 0; i < f->y.n_ticks; i++)
     {
-      double y = crisp (map_y (f, f->y_ticks[i].value));
+      double y = crisp (map_y (f, f->y.ticks[i].value));
       cairo_move_to (cr, x0, y);
       cairo_line_to (cr, a->origin.x + a->size.width, y);
     }
-  for (int e = f->x_step; e <= f->x_max; e += f->x_step)
+  for (int e = f->x_step; e <= f->x.hi; e += f->x_step)
     {
       double x = crisp (map_x (f, e));
       cairo_move_to (cr, x, a->origin.y);
@@ -473,13 +388,13 @@ draw_grid (cairo_t *cr, const Frame *f, const Style *s)
   cairo_move_to (cr, x0, a->origin.y);
   cairo_line_to (cr, x0, y1);
   cairo_line_to (cr, a->origin.x + a->size.width, y1);
-  for (guint i = 0; i < f->n_y_ticks; i++)
+  for (guint i = 0; i < f->y.n_ticks; i++)
     {
-      double y = crisp (map_y (f, f->y_ticks[i].value));
+      double y = crisp (map_y (f, f->y.ticks[i].value));
       cairo_move_to (cr, x0, y);
       cairo_line_to (cr, x0 - TICK_LENGTH, y);
     }
-  for (int e = 0; e <= f->x_max; e += f->x_step)
+  for (int e = 0; e <= f->x.hi; e += f->x_step)
     {
       double x = crisp (map_x (f, e));
       cairo_move_to (cr, x, y1);
@@ -488,17 +403,11 @@ draw_grid (cairo_t *cr, const Frame *f, const Style *s)
   cairo_stroke (cr);
 }
 
-typedef struct
-{
-  double min, max, sum;
-  guint n;
-} Column;
-
 static void
 draw_train (LkLossPlot *self, cairo_t *cr, const Frame *f, const Style *s)
 {
   GArray *points = self->train;
-  guint n_columns = (guint) ceil (f->area.size.width) + 1;
+  guint n_columns = lk_plot_axis_n_columns (&f->x);
 
   if (points->len == 0)
     return;
@@ -524,32 +433,21 @@ draw_train (LkLossPlot *self, cairo_t *cr, const Frame *f, const Style *s)
     }
 
   /* more steps than pixels: a band from each column's lowest to highest, a line through means */
-  g_autofree Column *columns = g_new0 (Column, n_columns);
-  double scale = f->area.size.width / f->x_max;
-  for (guint i = 0; i < points->len; i++)
-    {
-      const Point *p = &g_array_index (points, Point, i);
-      double c = floor (p->epoch * scale);
-      Column *column = &columns[(guint) CLAMP (c, 0, n_columns - 1)];
-      if (column->n == 0 || p->loss < column->min)
-        column->min = p->loss;
-      if (column->n == 0 || p->loss > column->max)
-        column->max = p->loss;
-      column->sum += p->loss;
-      column->n++;
-    }
+  g_autofree LkPlotAxisColumn *columns = g_new (LkPlotAxisColumn, n_columns);
+  lk_plot_axis_decimate (columns, (const double *) points->data, &f->x, n_columns, points->len);
   for (guint c = 0; c < n_columns; c++)
     if (columns[c].n)
-      cairo_line_to (cr, f->area.origin.x + c + 0.5, map_y (f, columns[c].max));
+      cairo_line_to (cr, lk_plot_axis_column_pixel (&f->x, c), map_y (f, columns[c].max));
   for (guint c = n_columns; c-- > 0;)
     if (columns[c].n)
-      cairo_line_to (cr, f->area.origin.x + c + 0.5, map_y (f, columns[c].min));
+      cairo_line_to (cr, lk_plot_axis_column_pixel (&f->x, c), map_y (f, columns[c].min));
   cairo_close_path (cr);
   set_source (cr, &s->train, s->high_contrast ? 0.4 : 0.25);
   cairo_fill (cr);
   for (guint c = 0; c < n_columns; c++)
     if (columns[c].n)
-      cairo_line_to (cr, f->area.origin.x + c + 0.5, map_y (f, columns[c].sum / columns[c].n));
+      cairo_line_to (cr, lk_plot_axis_column_pixel (&f->x, c),
+                     map_y (f, columns[c].sum / columns[c].n));
   set_source (cr, &s->train, 1);
   cairo_stroke (cr);
 }
@@ -646,14 +544,14 @@ draw_labels (LkLossPlot *self, GtkSnapshot *snapshot, const Frame *f, const Styl
   int w, h;
   char buf[32];
 
-  for (guint i = 0; i < f->n_y_ticks; i++)
+  for (guint i = 0; i < f->y.n_ticks; i++)
     {
-      g_autoptr (PangoLayout) layout = make_layout (self, f->y_ticks[i].label, TRUE);
+      g_autoptr (PangoLayout) layout = make_layout (self, f->y.ticks[i].label, TRUE);
       pango_layout_get_pixel_size (layout, &w, &h);
       append_text (snapshot, layout, a->origin.x - TICK_LENGTH - LABEL_GAP - w,
-                   map_y (f, f->y_ticks[i].value) - h / 2.0, &tick_color);
+                   map_y (f, f->y.ticks[i].value) - h / 2.0, &tick_color);
     }
-  for (int e = 0; e <= f->x_max; e += f->x_step)
+  for (int e = 0; e <= f->x.hi; e += f->x_step)
     {
       g_snprintf (buf, sizeof buf, "%d", e);
       g_autoptr (PangoLayout) layout = make_layout (self, buf, TRUE);
@@ -860,6 +758,7 @@ add_point (LkLossPlot *self, GArray *points, double epoch, double loss)
   if (loss > 0)
     self->min_positive = MIN (self->min_positive, loss);
   self->max_epoch = MAX (self->max_epoch, epoch);
+  self->top_valid = FALSE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -900,6 +799,7 @@ lk_loss_plot_reset (LkLossPlot *self, int epochs)
   self->min = self->max = 0;
   self->min_positive = INFINITY;
   self->max_epoch = 0;
+  self->top_valid = FALSE;
   update_accessible_label (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -1048,6 +948,7 @@ lk_loss_plot_finalize (GObject *object)
 
   g_array_unref (self->train);
   g_array_unref (self->validation);
+  g_free (self->scratch);
 
   G_OBJECT_CLASS (lk_loss_plot_parent_class)->finalize (object);
 }

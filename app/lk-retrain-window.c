@@ -72,7 +72,8 @@ struct _LkRetrainWindow
   GtkWidget *samples[LK_TRAINING_N_SAMPLES];
   GtkWidget *reconstructions[LK_TRAINING_N_SAMPLES];
   GPtrArray *precision_rows;
-  AdwMessageDialog *confirm; /* (nullable) weak: "Stop Training?" */
+  AdwMessageDialog *confirm;     /* (nullable) weak: "Stop Training?" */
+  LkTrainingState summary_state; /* the state the summary was made in */
   guint n_train_shown, n_validation_shown;
   guint tick;
   gboolean described;
@@ -379,6 +380,54 @@ describe_speed_and_time (LkRetrainWindow *self)
 }
 
 static void
+clear_precision_rows (LkRetrainWindow *self)
+{
+  for (guint i = 0; self->precision_rows && i < self->precision_rows->len; i++)
+    adw_expander_row_remove (self->precision_row, self->precision_rows->pdata[i]);
+  g_clear_pointer (&self->precision_rows, g_ptr_array_unref);
+}
+
+static int
+compare_labels (gconstpointer a, gconstpointer b, gpointer training)
+{
+  return g_utf8_collate (lk_training_get_label (training, *(const guint *) a),
+                         lk_training_get_label (training, *(const guint *) b));
+}
+
+/* A row a folder, by name, made when the row is first expanded: a catalog can have hundreds of
+ * folders, and rows cost to lay out even folded away. */
+static void
+precision_expanded_cb (LkRetrainWindow *self)
+{
+  const LkEvalResult *eval = self->training ? lk_training_get_evaluation (self->training) : NULL;
+  g_autoptr (GArray) order = NULL;
+
+  if (!adw_expander_row_get_expanded (self->precision_row) || self->precision_rows || !eval)
+    return;
+  order = g_array_sized_new (FALSE, FALSE, sizeof (guint), eval->labels);
+  for (guint i = 0; i < eval->labels; i++)
+    g_array_append_val (order, i);
+  g_array_sort_with_data (order, compare_labels, self->training);
+  self->precision_rows = g_ptr_array_new ();
+  for (guint k = 0; k < eval->labels; k++)
+    {
+      guint i = g_array_index (order, guint, k);
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *value = NULL, *items = format_count (eval->label_items[i]);
+      g_autofree char *title = g_markup_escape_text (lk_training_get_label (self->training, i), -1);
+
+      value = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%.3f · %s photo", "%.3f · %s photos", eval->label_items[i]),
+        eval->label_precision[i], items);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
+      gtk_widget_add_css_class (row, "property");
+      adw_expander_row_add_row (self->precision_row, row);
+      g_ptr_array_add (self->precision_rows, row);
+    }
+}
+
+static void
 show_summary (LkRetrainWindow *self)
 {
   LkTraining *t = self->training;
@@ -412,14 +461,11 @@ show_summary (LkRetrainWindow *self)
     duration, speed, photos, summary->n_val);
   adw_action_row_set_subtitle (self->time_row, time);
 
-  for (guint i = 0; self->precision_rows && i < self->precision_rows->len; i++)
-    adw_expander_row_remove (self->precision_row, self->precision_rows->pdata[i]);
-  g_clear_pointer (&self->precision_rows, g_ptr_array_unref);
+  clear_precision_rows (self);
   gtk_widget_set_visible (GTK_WIDGET (self->precision_row), eval != NULL);
   if (eval)
     {
       g_autofree char *line = NULL;
-      g_autoptr (GArray) order = g_array_sized_new (FALSE, FALSE, sizeof (guint), eval->labels);
 
       if (isfinite (previous))
         /* Translators: precision@10 of the new model, and of the one it replaced */
@@ -431,22 +477,7 @@ show_summary (LkRetrainWindow *self)
           g_strdup_printf (_ ("%.3f · of each photo’s 10 nearest, the share from its own folder"),
                            eval->precision_at_k);
       adw_expander_row_set_subtitle (self->precision_row, line);
-      self->precision_rows = g_ptr_array_new ();
-      for (guint i = 0; i < eval->labels; i++)
-        {
-          GtkWidget *row = adw_action_row_new ();
-          g_autofree char *value = NULL, *items = format_count (eval->label_items[i]);
-          g_autofree char *title = g_markup_escape_text (lk_training_get_label (t, i), -1);
-
-          value = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%.3f · %s photo",
-                                                "%.3f · %s photos", eval->label_items[i]),
-                                   eval->label_precision[i], items);
-          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
-          gtk_widget_add_css_class (row, "property");
-          adw_expander_row_add_row (self->precision_row, row);
-          g_ptr_array_add (self->precision_rows, row);
-        }
+      adw_expander_row_set_expanded (self->precision_row, FALSE);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->summary_group), TRUE);
 }
@@ -561,10 +592,12 @@ update (LkRetrainWindow *self)
     detail = describe_speed_and_time (self);
   gtk_label_set_label (self->detail_label, detail ? detail : "");
   gtk_widget_set_visible (GTK_WIDGET (self->detail_label), detail != NULL);
-  if (state == LK_TRAINING_FINISHED || state == LK_TRAINING_STOPPED)
-    show_summary (self);
-  else
+  if (state != self->summary_state
+      && (state == LK_TRAINING_FINISHED || state == LK_TRAINING_STOPPED))
+    show_summary (self); /* once a state: it does not change in it */
+  else if (state != LK_TRAINING_FINISHED && state != LK_TRAINING_STOPPED)
     gtk_widget_set_visible (GTK_WIDGET (self->summary_group), FALSE);
+  self->summary_state = state;
 }
 
 static gboolean
@@ -609,6 +642,8 @@ follow (LkRetrainWindow *self, LkTraining *training)
     g_signal_handlers_disconnect_by_data (self->training, self);
   g_set_object (&self->training, training);
   g_clear_handle_id (&self->tick, g_source_remove);
+  self->summary_state = LK_TRAINING_WAITING;
+  clear_precision_rows (self);
   self->n_train_shown = self->n_validation_shown = 0;
   if (!training)
     {
@@ -879,6 +914,8 @@ lk_retrain_window_init (LkRetrainWindow *self)
   g_object_bind_property (self->log_toggle, "active", self->plot, "log-scale",
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   g_signal_connect (self, "close-request", G_CALLBACK (close_request_cb), NULL);
+  g_signal_connect_swapped (self->precision_row, "notify::expanded",
+                            G_CALLBACK (precision_expanded_cb), self);
 }
 
 LkRetrainWindow *

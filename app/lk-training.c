@@ -232,7 +232,12 @@ lk_training_fail (LkTraining *self, const char *message)
 int
 lk_training_get_epoch (LkTraining *self)
 {
-  return self->numbers.epoch;
+  const Numbers *n = &self->numbers;
+
+  /* the epoch under way: after the report that ends an epoch, the next one */
+  if (n->total && n->epochs > 0 && n->done < n->total)
+    return (int) MIN ((guint64) n->epochs, n->done / (n->total / n->epochs) + 1);
+  return n->epoch;
 }
 
 int

@@ -49,6 +49,7 @@ gboolean lk_training_is_active (LkTraining *self); /* reading, running, saving o
 const char *lk_training_get_error (LkTraining *self);
 
 /* What the reports said, in the main context; "progress" is emitted after each batch of them. */
+/* The epoch under way, from 1 (the last one once all steps are taken). */
 int lk_training_get_epoch (LkTraining *self);
 int lk_training_get_epochs (LkTraining *self);
 double lk_training_get_fraction (LkTraining *self); /* of the steps, or of the photos read */

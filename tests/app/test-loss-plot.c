@@ -1,5 +1,6 @@
 /* test-loss-plot.c: the training curves widget: its counts, its best point, its hit test and its
- * rendering in light, dark and logarithmic modes.
+ * rendering in light, dark and logarithmic modes; and its axes' arithmetic (lk-plot-axis.c) on
+ * its own: tick steps and labels, ranges, values to pixels and back, decimation.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -12,10 +13,12 @@
 #include "config.h"
 
 #include "lk-loss-plot.h"
+#include "lk-plot-axis.h"
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *artifacts;
@@ -214,6 +217,409 @@ describe_leftwards (LkLossPlot *plot, double x, double x_end, double y)
         return text;
     }
   return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Axis arithmetic                                                                                 */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* @a equals @b to about nine significant digits (or 1e-15 around zero). */
+#define assert_close(a, b) \
+  g_assert_cmpfloat_with_epsilon ((a), (b), 1e-9 * fabs ((double) (b)) + 1e-15)
+
+/* Whether @step is 1, 2 or 5 × 10^k. */
+static gboolean
+is_nice (double step)
+{
+  double mantissa = step / pow (10, floor (log10 (step) + 1e-9));
+
+  return fabs (mantissa - 1) < 1e-9 || fabs (mantissa - 2) < 1e-9 || fabs (mantissa - 5) < 1e-9;
+}
+
+/* Ticks that cover [@min, @max] inside the axis' range, evenly spaced a nice step apart on whole
+ * multiples of it, each label the value with the decimals the step needs; returns the step. */
+static double
+assert_linear_ticks (const LkPlotAxis *axis, double min, double max)
+{
+  g_assert_false (axis->log);
+  g_assert_cmpuint (axis->n_ticks, >=, 2);
+  double step = axis->ticks[1].value - axis->ticks[0].value;
+
+  g_assert_true (is_nice (step));
+  g_assert_cmpfloat (axis->ticks[0].value, <=, min);
+  g_assert_cmpfloat (axis->ticks[axis->n_ticks - 1].value, >=, max);
+  g_assert_cmpfloat (axis->lo, <=, min);
+  g_assert_cmpfloat (axis->hi, >=, max);
+  assert_close (axis->ticks[0].value, axis->lo); /* the range ends on whole ticks */
+  assert_close (axis->ticks[axis->n_ticks - 1].value, axis->hi);
+  for (guint i = 0; i < axis->n_ticks; i++)
+    {
+      const LkPlotAxisTick *tick = &axis->ticks[i];
+      char expected[32];
+
+      g_assert_cmpfloat (fabs (tick->value / step - round (tick->value / step)), <, 1e-6);
+      if (i > 0)
+        assert_close (tick->value - axis->ticks[i - 1].value, step);
+      lk_plot_axis_format_tick (expected, sizeof expected, tick->value, step);
+      g_assert_cmpstr (tick->label, ==, expected);
+      g_assert_cmpfloat (fabs (g_ascii_strtod (tick->label, NULL) - tick->value), <, step * 1e-6);
+    }
+  return step;
+}
+
+/* Labels @label_height tall at @axis' ticks, placed over @length pixels, do not overlap. */
+static void
+assert_labels_clear (LkPlotAxis *axis, double length, double label_height)
+{
+  lk_plot_axis_place (axis, 0, length, TRUE, TRUE);
+  for (guint i = 1; i < axis->n_ticks; i++)
+    g_assert_cmpfloat (lk_plot_axis_to_pixel (axis, axis->ticks[i - 1].value)
+                         - lk_plot_axis_to_pixel (axis, axis->ticks[i].value),
+                       >=, label_height);
+}
+
+static void
+test_axis_nice_step (void)
+{
+  assert_close (lk_plot_axis_nice_step (1), 1);
+  assert_close (lk_plot_axis_nice_step (1.2), 2);
+  assert_close (lk_plot_axis_nice_step (2), 2);
+  assert_close (lk_plot_axis_nice_step (3), 5);
+  assert_close (lk_plot_axis_nice_step (7), 10);
+  assert_close (lk_plot_axis_nice_step (0.00117), 0.002);
+  assert_close (lk_plot_axis_nice_step (0.2 * (1 + 1e-12)), 0.2); /* rounding noise is no step up */
+  assert_close (lk_plot_axis_nice_step (4.5e6), 5e6);
+  for (double raw = 1e-7; raw < 1e7; raw *= 1.37)
+    {
+      double step = lk_plot_axis_nice_step (raw);
+      g_assert_true (is_nice (step));
+      g_assert_cmpfloat (step, >=, raw * (1 - 1e-9));
+      g_assert_cmpfloat (step, <, raw * 2.5); /* the next nice number is at most 2.5× the last */
+    }
+}
+
+static void
+test_axis_format_tick (void)
+{
+  char buf[32];
+
+  lk_plot_axis_format_tick (buf, sizeof buf, 0.012, 0.002);
+  g_assert_cmpstr (buf, ==, "0.012");
+  lk_plot_axis_format_tick (buf, sizeof buf, 0.01, 0.002);
+  g_assert_cmpstr (buf, ==, "0.010"); /* the same decimals as its neighbours */
+  lk_plot_axis_format_tick (buf, sizeof buf, 0.1 + 0.2, 0.1);
+  g_assert_cmpstr (buf, ==, "0.3");
+  lk_plot_axis_format_tick (buf, sizeof buf, -1e-17, 0.1);
+  g_assert_cmpstr (buf, ==, "0.0"); /* not "-0.0" */
+  lk_plot_axis_format_tick (buf, sizeof buf, 20, 10);
+  g_assert_cmpstr (buf, ==, "20");
+  lk_plot_axis_format_tick (buf, sizeof buf, 2.5, 0.5);
+  g_assert_cmpstr (buf, ==, "2.5");
+  lk_plot_axis_format_tick (buf, sizeof buf, 1e-5, 1e-5);
+  g_assert_cmpstr (buf, ==, "0.00001");
+  lk_plot_axis_format_tick (buf, sizeof buf, 2e-10, 1e-10);
+  g_assert_cmpstr (buf, ==, "2e-10"); /* too many decimals */
+  lk_plot_axis_format_tick (buf, sizeof buf, 3e7, 1e7);
+  g_assert_cmpstr (buf, ==, "3e+07");
+}
+
+static void
+test_axis_integer_step (void)
+{
+  g_assert_cmpint (lk_plot_axis_integer_step (100, 30), ==, 1);
+  g_assert_cmpint (lk_plot_axis_integer_step (20, 30), ==, 2);
+  g_assert_cmpint (lk_plot_axis_integer_step (10, 30), ==, 5);
+  g_assert_cmpint (lk_plot_axis_integer_step (6, 30), ==, 5); /* exactly 30 apart is enough */
+  g_assert_cmpint (lk_plot_axis_integer_step (1, 30), ==, 50);
+  g_assert_cmpint (lk_plot_axis_integer_step (0.001, 30), ==, 50000);
+  g_assert_cmpint (lk_plot_axis_integer_step (1e-9, 30), ==, 1000000);
+}
+
+static void
+test_axis_linear (void)
+{
+  LkPlotAxis axis, few;
+  double step;
+
+  /* a loss that settles: 0.010, 0.012 … 0.020 */
+  lk_plot_axis_fit_linear (&axis, 0.0123, 0.0187, 200, 12);
+  step = assert_linear_ticks (&axis, 0.0123, 0.0187);
+  g_test_message ("[0.0123, 0.0187]: %u ticks from %s to %s", axis.n_ticks, axis.ticks[0].label,
+                  axis.ticks[axis.n_ticks - 1].label);
+  g_assert_cmpuint (axis.n_ticks, >=, 3);
+  g_assert_cmpuint (axis.n_ticks, <=, 8);
+  assert_close (step, 0.002);
+  g_assert_cmpstr (axis.ticks[0].label, ==, "0.010");
+  g_assert_cmpstr (axis.ticks[1].label, ==, "0.012");
+  assert_labels_clear (&axis, 200, 12);
+
+  /* a short axis has fewer ticks, never fewer than two */
+  lk_plot_axis_fit_linear (&few, 0.0123, 0.0187, 40, 12);
+  assert_linear_ticks (&few, 0.0123, 0.0187);
+  g_assert_cmpuint (few.n_ticks, <, axis.n_ticks);
+  lk_plot_axis_fit_linear (&few, 0.0123, 0.0187, 1, 12);
+  assert_linear_ticks (&few, 0.0123, 0.0187);
+  /* a tall one more, but no more than 8 steps' worth (and the two the range's ends round out to) */
+  lk_plot_axis_fit_linear (&few, 0.0123, 0.0187, 2000, 12);
+  assert_linear_ticks (&few, 0.0123, 0.0187);
+  g_assert_cmpuint (few.n_ticks, >, axis.n_ticks);
+  g_assert_cmpuint (few.n_ticks, <=, 10);
+  /* larger labels, fewer ticks */
+  lk_plot_axis_fit_linear (&few, 0.0123, 0.0187, 200, 24);
+  assert_linear_ticks (&few, 0.0123, 0.0187);
+  g_assert_cmpuint (few.n_ticks, <, axis.n_ticks);
+  assert_labels_clear (&few, 200, 24);
+
+  /* losses from near zero: the range stops at zero, not below */
+  lk_plot_axis_fit_linear (&axis, 0.001, 0.5, 200, 12);
+  assert_linear_ticks (&axis, 0.001, 0.5);
+  g_assert_cmpfloat (axis.lo, ==, 0);
+  g_assert_cmpstr (axis.ticks[0].label, ==, "0.0");
+
+  /* negative values may go below zero; the tick at zero reads "0.0" */
+  lk_plot_axis_fit_linear (&axis, -0.5, 0.25, 200, 12);
+  step = assert_linear_ticks (&axis, -0.5, 0.25);
+  g_assert_cmpfloat (axis.lo, <, -0.5);
+  for (guint i = 0; i < axis.n_ticks; i++)
+    if (fabs (axis.ticks[i].value) < step / 2)
+      g_assert_cmpstr (axis.ticks[i].label, ==, "0.0");
+
+  /* large values */
+  lk_plot_axis_fit_linear (&axis, 1200, 98000, 300, 12);
+  assert_linear_ticks (&axis, 1200, 98000);
+  assert_labels_clear (&axis, 300, 12);
+}
+
+/* The tick of @axis at @value, or NULL. */
+static const LkPlotAxisTick *
+find_tick (const LkPlotAxis *axis, double value)
+{
+  for (guint i = 0; i < axis->n_ticks; i++)
+    if (fabs (axis->ticks[i].value - value) <= 1e-12 * value)
+      return &axis->ticks[i];
+  return NULL;
+}
+
+static void
+test_axis_log (void)
+{
+  LkPlotAxis axis, narrow;
+  const LkPlotAxisTick *tick;
+
+  /* two decades on a tall axis: 0.01, 0.02, 0.05, 0.1 … 1 */
+  lk_plot_axis_fit_log (&axis, 0.01, 1, 200, 12);
+  g_assert_true (axis.log);
+  g_assert_cmpfloat (axis.lo, <, -2);
+  g_assert_cmpfloat (axis.hi, >, 0);
+  g_assert_nonnull ((tick = find_tick (&axis, 0.01)));
+  g_assert_cmpstr (tick->label, ==, "0.01");
+  g_assert_nonnull ((tick = find_tick (&axis, 0.1)));
+  g_assert_cmpstr (tick->label, ==, "0.1");
+  g_assert_nonnull ((tick = find_tick (&axis, 1)));
+  g_assert_cmpstr (tick->label, ==, "1");
+  g_assert_nonnull ((tick = find_tick (&axis, 0.05)));
+  g_assert_cmpstr (tick->label, ==, "0.05");
+  g_assert_cmpuint (axis.n_ticks, ==, 7);
+  for (guint i = 0; i < axis.n_ticks; i++)
+    {
+      g_assert_cmpfloat (log10 (axis.ticks[i].value), >=, axis.lo - 1e-9);
+      g_assert_cmpfloat (log10 (axis.ticks[i].value), <=, axis.hi + 1e-9);
+      if (i > 0)
+        g_assert_cmpfloat (axis.ticks[i].value, >, axis.ticks[i - 1].value);
+    }
+  assert_labels_clear (&axis, 200, 12);
+
+  /* the same on a short axis: every second power of ten, nothing between */
+  lk_plot_axis_fit_log (&axis, 0.01, 1, 40, 12);
+  g_assert_cmpuint (axis.n_ticks, ==, 2);
+  g_assert_nonnull (find_tick (&axis, 0.01));
+  g_assert_nonnull (find_tick (&axis, 1));
+  assert_labels_clear (&axis, 40, 12);
+
+  /* six decades: powers of ten only, their labels clear of each other */
+  lk_plot_axis_fit_log (&axis, 1e-6, 1, 100, 12);
+  g_assert_cmpuint (axis.n_ticks, >=, 2);
+  for (guint i = 0; i < axis.n_ticks; i++)
+    g_assert_cmpfloat (fabs (log10 (axis.ticks[i].value) - round (log10 (axis.ticks[i].value))), <,
+                       1e-9);
+  assert_labels_clear (&axis, 100, 12);
+
+  /* less than a decade with no power of ten, 2× or 5× inside: evenly spaced values */
+  lk_plot_axis_fit_log (&narrow, 0.012, 0.018, 200, 12);
+  g_assert_true (narrow.log);
+  g_assert_cmpuint (narrow.n_ticks, >=, 3);
+  double step = narrow.ticks[1].value - narrow.ticks[0].value;
+  g_assert_true (is_nice (step));
+  for (guint i = 0; i < narrow.n_ticks; i++)
+    {
+      g_assert_cmpfloat (log10 (narrow.ticks[i].value), >=, narrow.lo - 1e-9);
+      g_assert_cmpfloat (log10 (narrow.ticks[i].value), <=, narrow.hi + 1e-9);
+      if (i > 0)
+        assert_close (narrow.ticks[i].value - narrow.ticks[i - 1].value, step);
+    }
+  g_assert_nonnull ((tick = find_tick (&narrow, 0.014)));
+  g_assert_cmpstr (tick->label, ==, "0.014");
+}
+
+/* A flat range is widened around its value, which is drawn mid-axis. */
+static void
+test_axis_flat (void)
+{
+  static const double values[] = { 0.02, -3, 1e-8, 12345 };
+  LkPlotAxis axis;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      double v = values[i];
+
+      lk_plot_axis_fit_linear (&axis, v, v, 200, 12);
+      lk_plot_axis_place (&axis, 10, 200, TRUE, TRUE);
+      g_assert_true (isfinite (axis.lo) && isfinite (axis.hi));
+      g_assert_cmpfloat (axis.lo, <, v);
+      g_assert_cmpfloat (axis.hi, >, v);
+      assert_linear_ticks (&axis, v, v);
+      g_assert_cmpfloat (fabs (lk_plot_axis_to_fraction (&axis, v) - 0.5), <, 0.2);
+      g_assert_true (isfinite (lk_plot_axis_to_pixel (&axis, v)));
+
+      if (v > 0)
+        {
+          lk_plot_axis_fit_log (&axis, v, v, 200, 12);
+          lk_plot_axis_place (&axis, 10, 200, TRUE, TRUE);
+          g_assert_cmpfloat (axis.lo, <, log10 (v));
+          g_assert_cmpfloat (axis.hi, >, log10 (v));
+          g_assert_cmpuint (axis.n_ticks, >=, 1);
+          assert_close (lk_plot_axis_to_fraction (&axis, v), 0.5);
+          g_assert_true (isfinite (lk_plot_axis_to_pixel (&axis, v)));
+        }
+    }
+
+  /* all zeros: from zero up, zero at the bottom */
+  lk_plot_axis_fit_linear (&axis, 0, 0, 200, 12);
+  lk_plot_axis_place (&axis, 10, 200, TRUE, TRUE);
+  g_assert_cmpfloat (axis.lo, ==, 0);
+  g_assert_cmpfloat (axis.hi, >, 0);
+  assert_linear_ticks (&axis, 0, 0);
+  assert_close (lk_plot_axis_to_pixel (&axis, 0), 210);
+}
+
+static void
+test_axis_mapping (void)
+{
+  static const double losses[] = { 0.0123, 0.015, 0.0161803, 0.0187 };
+  LkPlotAxis axis;
+
+  /* a y axis: larger values higher up, hi at the top */
+  lk_plot_axis_fit_linear (&axis, 0.0123, 0.0187, 200, 12);
+  lk_plot_axis_place (&axis, 30.5, 200, TRUE, TRUE);
+  assert_close (lk_plot_axis_to_pixel (&axis, axis.hi), 30.5);
+  assert_close (lk_plot_axis_to_pixel (&axis, axis.lo), 230.5);
+  assert_close (lk_plot_axis_to_pixel (&axis, (axis.lo + axis.hi) / 2), 130.5);
+  for (gsize i = 0; i < G_N_ELEMENTS (losses); i++)
+    {
+      double pixel = lk_plot_axis_to_pixel (&axis, losses[i]);
+      g_assert_cmpfloat (pixel, >, 30.5);
+      g_assert_cmpfloat (pixel, <, 230.5);
+      if (i > 0)
+        g_assert_cmpfloat (pixel, <, lk_plot_axis_to_pixel (&axis, losses[i - 1]));
+      assert_close (lk_plot_axis_from_pixel (&axis, pixel), losses[i]);
+      assert_close (lk_plot_axis_from_fraction (&axis, lk_plot_axis_to_fraction (&axis, losses[i])),
+                    losses[i]);
+    }
+  for (double pixel = 30.5; pixel <= 230.5; pixel += 12.5)
+    assert_close (lk_plot_axis_to_pixel (&axis, lk_plot_axis_from_pixel (&axis, pixel)), pixel);
+
+  /* a log axis: equal ratios, equal distances */
+  lk_plot_axis_fit_log (&axis, 0.01, 1, 200, 12);
+  lk_plot_axis_place (&axis, 30.5, 200, TRUE, TRUE);
+  assert_close (lk_plot_axis_to_pixel (&axis, 0.01) - lk_plot_axis_to_pixel (&axis, 0.1),
+                lk_plot_axis_to_pixel (&axis, 0.1) - lk_plot_axis_to_pixel (&axis, 1));
+  assert_close (lk_plot_axis_to_pixel (&axis, pow (10, axis.lo)), 230.5);
+  for (gsize i = 0; i < G_N_ELEMENTS (losses); i++)
+    assert_close (lk_plot_axis_from_pixel (&axis, lk_plot_axis_to_pixel (&axis, losses[i])),
+                  losses[i]);
+  assert_close (lk_plot_axis_from_pixel (&axis, lk_plot_axis_to_pixel (&axis, 0.5)), 0.5);
+  /* pinned: a zero is drawn just below the axis, a huge loss just above it */
+  assert_close (lk_plot_axis_to_pixel (&axis, 0), 230.5 + 0.03 * 200);
+  assert_close (lk_plot_axis_to_pixel (&axis, -1), 230.5 + 0.03 * 200);
+  assert_close (lk_plot_axis_to_pixel (&axis, 1e6), 30.5 - 0.03 * 200);
+
+  /* an x axis of 5 epochs over 500 pixels from 40: not reversed, not pinned */
+  lk_plot_axis_init (&axis, 0, 5);
+  lk_plot_axis_place (&axis, 40, 500, FALSE, FALSE);
+  assert_close (lk_plot_axis_to_pixel (&axis, 0), 40);
+  assert_close (lk_plot_axis_to_pixel (&axis, 2.5), 290);
+  assert_close (lk_plot_axis_to_pixel (&axis, 5), 540);
+  assert_close (lk_plot_axis_to_pixel (&axis, -1), -60);
+  assert_close (lk_plot_axis_to_pixel (&axis, 6), 640);
+  assert_close (lk_plot_axis_from_pixel (&axis, 290), 2.5);
+  assert_close (lk_plot_axis_from_pixel (&axis, lk_plot_axis_to_pixel (&axis, 4.99)), 4.99);
+}
+
+static void
+test_axis_decimate (void)
+{
+  LkPlotAxis axis;
+  double xy[1002][2];
+  guint n_columns, total = 0;
+
+  /* 10 epochs over 100 pixels: 101 columns of a tenth of an epoch */
+  lk_plot_axis_init (&axis, 0, 10);
+  lk_plot_axis_place (&axis, 20, 100, FALSE, FALSE);
+  n_columns = lk_plot_axis_n_columns (&axis);
+  g_assert_cmpuint (n_columns, ==, 101);
+  assert_close (lk_plot_axis_column_pixel (&axis, 3), 23.5);
+
+  /* ten points in each column, and one before the axis and one after it */
+  for (int i = 0; i < 1000; i++)
+    {
+      xy[i][0] = (i + 0.5) / 100;
+      xy[i][1] = i % 2 ? i : 1000 - i; /* not in order */
+    }
+  xy[1000][0] = -1;
+  xy[1000][1] = -7;
+  xy[1001][0] = 12;
+  xy[1001][1] = 5000;
+
+  g_autofree LkPlotAxisColumn *columns = g_new (LkPlotAxisColumn, n_columns);
+  memset (columns, 0xff, n_columns * sizeof *columns); /* overwritten */
+  lk_plot_axis_decimate (columns, &xy[0][0], &axis, n_columns, G_N_ELEMENTS (xy));
+  for (guint c = 0; c < n_columns; c++)
+    total += columns[c].n;
+  g_assert_cmpuint (total, ==, G_N_ELEMENTS (xy));
+
+  for (guint c = 1; c < 100; c++)
+    {
+      double sum = 0, min = INFINITY, max = -INFINITY;
+      for (guint i = 10 * c; i < 10 * c + 10; i++)
+        {
+          sum += xy[i][1];
+          min = MIN (min, xy[i][1]);
+          max = MAX (max, xy[i][1]);
+        }
+      g_assert_cmpuint (columns[c].n, ==, 10);
+      g_assert_cmpfloat (columns[c].min, ==, min);
+      g_assert_cmpfloat (columns[c].max, ==, max);
+      assert_close (columns[c].sum, sum);
+    }
+  /* the point before the axis joins the first column, the one after it the last */
+  g_assert_cmpuint (columns[0].n, ==, 11);
+  g_assert_cmpfloat (columns[0].min, ==, -7);
+  g_assert_cmpuint (columns[100].n, ==, 1);
+  g_assert_cmpfloat (columns[100].min, ==, 5000);
+  g_assert_cmpfloat (columns[100].max, ==, 5000);
+
+  /* a shorter axis packs more points into each column: a fifth of an epoch, twenty points */
+  lk_plot_axis_place (&axis, 20, 49.5, FALSE, FALSE);
+  n_columns = lk_plot_axis_n_columns (&axis);
+  g_assert_cmpuint (n_columns, ==, 51);
+  lk_plot_axis_place (&axis, 20, 50, FALSE, FALSE);
+  lk_plot_axis_decimate (columns, &xy[0][0], &axis, n_columns, 1000);
+  for (guint c = 0; c < 50; c++)
+    {
+      g_assert_cmpuint (columns[c].n, ==, 20);
+      g_assert_cmpfloat (columns[c].max, ==, MAX (xy[20 * c][1], xy[20 * c + 19][1]));
+    }
+  g_assert_cmpuint (columns[50].n, ==, 0);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -532,6 +938,43 @@ test_edge_cases (void)
   gtk_window_destroy (window);
 }
 
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* the k-th smallest, whatever the order and with repeats, as sorting says */
+static void
+test_axis_select (void)
+{
+  GRand *rand = g_rand_new_with_seed (7);
+
+  for (int round = 0; round < 200; round++)
+    {
+      gsize n = 1 + (gsize) g_rand_int_range (rand, 0, 300);
+      g_autofree double *values = g_new (double, n);
+      g_autofree double *sorted = g_new (double, n);
+      g_autofree double *work = g_new (double, n);
+      /* few distinct values in some rounds: repeats */
+      int distinct = round % 3 == 0 ? 4 : 1000000;
+
+      for (gsize i = 0; i < n; i++)
+        values[i] = g_rand_int_range (rand, 0, distinct) / 7.0;
+      memcpy (sorted, values, n * sizeof (double));
+      qsort (sorted, n, sizeof (double), compare_doubles);
+      for (gsize k = 0; k < n; k += 1 + n / 17)
+        {
+          memcpy (work, values, n * sizeof (double));
+          g_assert_cmpfloat (lk_plot_axis_select (work, n, k), ==, sorted[k]);
+        }
+      memcpy (work, values, n * sizeof (double));
+      g_assert_cmpfloat (lk_plot_axis_select (work, n, n - 1), ==, sorted[n - 1]);
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -550,11 +993,20 @@ main (int argc, char **argv)
   adw_init ();
   g_mkdir_with_parents (artifacts, 0755);
 
+  g_test_add_func ("/loss-plot/axis/nice-step", test_axis_nice_step);
+  g_test_add_func ("/loss-plot/axis/format-tick", test_axis_format_tick);
+  g_test_add_func ("/loss-plot/axis/integer-step", test_axis_integer_step);
+  g_test_add_func ("/loss-plot/axis/linear", test_axis_linear);
+  g_test_add_func ("/loss-plot/axis/log", test_axis_log);
+  g_test_add_func ("/loss-plot/axis/flat", test_axis_flat);
+  g_test_add_func ("/loss-plot/axis/mapping", test_axis_mapping);
+  g_test_add_func ("/loss-plot/axis/decimate", test_axis_decimate);
   g_test_add_func ("/loss-plot/counts", test_counts);
   g_test_add_func ("/loss-plot/best", test_best);
   g_test_add_func ("/loss-plot/log-scale", test_log_scale);
   g_test_add_func ("/loss-plot/describe-at", test_describe_at);
   g_test_add_func ("/loss-plot/render", test_render);
   g_test_add_func ("/loss-plot/edge-cases", test_edge_cases);
+  g_test_add_func ("/loss-plot/axis/select", test_axis_select);
   return g_test_run ();
 }

@@ -493,9 +493,18 @@ draw_validation (LkLossPlot *self, cairo_t *cr, const Frame *f, const Style *s)
       cairo_line_to (cr, map_x (f, p->epoch), map_y (f, p->loss));
     }
   cairo_stroke (cr);
-  for (guint i = 0; i < points->len; i++)
+  /* a marker an epoch while they stand apart; packed closer than three of their widths, they
+   * would be a bead chain hiding the line: then the best one only */
+  if (points->len < 2 || fabs (map_x (f, 1.0) - map_x (f, 0.0)) >= 6 * s->marker_radius)
+    for (guint i = 0; i < points->len; i++)
+      {
+        const Point *p = &g_array_index (points, Point, i);
+        draw_marker (cr, map_x (f, p->epoch), map_y (f, p->loss), s->marker_radius, &s->validation,
+                     s);
+      }
+  else if (self->best != G_MAXUINT)
     {
-      const Point *p = &g_array_index (points, Point, i);
+      const Point *p = &g_array_index (points, Point, self->best);
       draw_marker (cr, map_x (f, p->epoch), map_y (f, p->loss), s->marker_radius, &s->validation,
                    s);
     }

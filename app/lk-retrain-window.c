@@ -90,6 +90,9 @@ format_duration (double seconds)
 {
   gint64 s = (gint64) llround (MAX (seconds, 0));
 
+  if (seconds < 9.95)
+    /* Translators: a short duration in seconds, with tenths */
+    return g_strdup_printf (_ ("%.1f s"), MAX (seconds, 0));
   if (s < 60)
     /* Translators: a duration in seconds */
     return g_strdup_printf (_ ("%d s"), (int) s);

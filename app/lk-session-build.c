@@ -422,6 +422,18 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   g_task_return_boolean (task, TRUE);
 }
 
+/* The session searches with what the run made, and is ready again. */
+static void
+take_results (LkSession *self, BuildJob *job)
+{
+  if (job->embedder)
+    lk_session_set_embedder (self, job->backend, job->embedder);
+  if (job->built)
+    lk_session_set_index (self, job->backend, job->index);
+  lk_session_set_progress (self, 1.0, NULL);
+  lk_session_set_state (self, LK_SESSION_READY);
+}
+
 /* A retraining's run ended: stopped for a choice, or done. */
 static void
 retrain_done (LkSession *self, BuildJob *job, const GError *error)
@@ -431,12 +443,7 @@ retrain_done (LkSession *self, BuildJob *job, const GError *error)
   lk_training_flush (training);
   if (job->train_summary)
     lk_training_set_summary (training, g_steal_pointer (&job->train_summary));
-  if (job->embedder)
-    lk_session_set_embedder (self, job->backend, job->embedder);
-  if (job->built)
-    lk_session_set_index (self, job->backend, job->index);
-  lk_session_set_progress (self, 1.0, NULL);
-  lk_session_set_state (self, LK_SESSION_READY);
+  take_results (self, job);
 
   if (job->stopped && !lk_training_get_discard_on_stop (training))
     {
@@ -498,12 +505,7 @@ build_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_object (&job->training);
       return;
     }
-  if (job->embedder)
-    lk_session_set_embedder (self, job->backend, job->embedder);
-  if (job->built)
-    lk_session_set_index (self, job->backend, job->index);
-  lk_session_set_progress (self, 1.0, NULL);
-  lk_session_set_state (self, LK_SESSION_READY);
+  take_results (self, job);
 
   if (job->summary)
     {

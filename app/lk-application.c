@@ -222,7 +222,7 @@ lk_application_class_init (LkApplicationClass *klass)
 static void
 lk_application_init (LkApplication *self)
 {
-  /* "How similarity is measured: cnn, conv-ae, mlp-ae", kept for the options' lifetime */
+  /* "How similarity is measured: cnn, conv-ae, compressed", kept for the options' lifetime */
   static char *backend_help;
   if (!backend_help)
     backend_help =

@@ -18,9 +18,9 @@ static const LkBackendInfo backends[LK_N_BACKENDS] = {
                        N_ ("Features of an ImageNet-pretrained network: what a photo shows") },
   [LK_BACKEND_CONV_AE] = { LK_BACKEND_CONV_AE, "conv-ae", N_ ("Conv Autoencoder"),
                            N_ ("A convolutional autoencoder trained on the catalog’s own photos") },
-  [LK_BACKEND_MLP_AE] = { LK_BACKEND_MLP_AE, "mlp-ae", N_ ("Compressed Embeddings"),
-                          N_ ("CNN features compressed many times over, finding the same "
-                              "products") },
+  [LK_BACKEND_COMPRESSED] = { LK_BACKEND_COMPRESSED, "compressed", N_ ("Compressed Embeddings"),
+                              N_ ("CNN features compressed many times over, finding the same "
+                                  "products") },
 };
 
 const LkBackendInfo *
@@ -55,6 +55,9 @@ lk_backend_to_string (LkBackend backend)
 gboolean
 lk_backend_from_string (const char *name, LkBackend *backend)
 {
+  /* the name the compressed backend had before it was built, in the command line's contract */
+  if (g_strcmp0 (name, "mlp-ae") == 0)
+    name = "compressed";
   for (guint i = 0; name && i < LK_N_BACKENDS; i++)
     if (g_str_equal (name, backends[i].name))
       {
@@ -116,6 +119,7 @@ lk_model_identity_copy (const LkModelIdentity *identity)
   copy->model = g_strdup (identity->model);
   copy->weights_sha256 = g_strdup (identity->weights_sha256);
   copy->weights_path = g_strdup (identity->weights_path);
+  copy->upstream = identity->upstream ? lk_model_identity_copy (identity->upstream) : NULL;
   return copy;
 }
 
@@ -137,6 +141,7 @@ lk_model_identity_free (LkModelIdentity *identity)
   g_free (identity->model);
   g_free (identity->weights_sha256);
   g_free (identity->weights_path);
+  lk_model_identity_free (identity->upstream);
   g_free (identity);
 }
 
@@ -156,10 +161,10 @@ append_json_string (GString *out, const char *s)
   g_string_append_c (out, '"');
 }
 
-char *
-lk_model_identity_to_canonical (const LkModelIdentity *identity)
+static void
+append_canonical (GString *out, const LkModelIdentity *identity)
 {
-  GString *out = g_string_new ("{\"backend\":");
+  g_string_append (out, "{\"backend\":");
 
   /* keys in byte order */
   append_json_string (out, lk_backend_to_string (identity->backend));
@@ -168,11 +173,24 @@ lk_model_identity_to_canonical (const LkModelIdentity *identity)
   append_json_string (out, identity->model);
   g_string_append (out, ",\"preprocess\":");
   append_json_string (out, lk_preprocess_to_string (identity->preprocess));
+  if (identity->upstream)
+    {
+      g_string_append (out, ",\"upstream\":");
+      append_canonical (out, identity->upstream);
+    }
   g_string_append (out, ",\"vector_type\":");
   append_json_string (out, lk_vector_type_to_string (identity->vector_type));
   g_string_append (out, ",\"weights_sha256\":");
   append_json_string (out, identity->weights_sha256);
   g_string_append_c (out, '}');
+}
+
+char *
+lk_model_identity_to_canonical (const LkModelIdentity *identity)
+{
+  GString *out = g_string_new (NULL);
+
+  append_canonical (out, identity);
   return g_string_free (out, FALSE);
 }
 
@@ -216,24 +234,18 @@ get_int (JsonObject *object, const char *key, gint64 *value)
   return TRUE;
 }
 
-LkModelIdentity *
-lk_model_identity_from_canonical (const char *text, GError **error)
+/* An identity as the JSON object @object holds it, an upstream (@nested FALSE) nested in it. */
+static LkModelIdentity *
+identity_from_object (JsonObject *object, gboolean nested, GError **error)
 {
   static const char *const keys[] = { "backend",    "dim",         "input_size",    "model",
                                       "preprocess", "vector_type", "weights_sha256" };
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (LkModelIdentity) identity = g_new0 (LkModelIdentity, 1);
-  g_autofree char *again = NULL;
-  JsonNode *root;
-  JsonObject *object;
   const char *backend, *model, *preprocess, *vector_type, *sha;
+  gboolean has_upstream = json_object_has_member (object, "upstream");
   gint64 dim, input_size;
 
-  if (!text || !json_parser_load_from_data (parser, text, -1, NULL)
-      || !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root))
-    return bad_identity (error, "the model identity is not a JSON object"), NULL;
-  object = json_node_get_object (root);
-  if (json_object_get_size (object) != G_N_ELEMENTS (keys))
+  if (json_object_get_size (object) != G_N_ELEMENTS (keys) + (has_upstream ? 1 : 0))
     return bad_identity (error, "the model identity has other keys"), NULL;
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (!json_object_has_member (object, keys[i]))
@@ -252,11 +264,14 @@ lk_model_identity_from_canonical (const char *text, GError **error)
     return bad_identity (error, "the model identity's weights digest is not a SHA-256"), NULL;
   if (!get_int (object, "dim", &dim) || dim < 1 || dim > LK_MAX_DIM)
     return bad_identity (error, "the model identity's dimension is out of range"), NULL;
+  /* a backend of another's vectors has one, and only it; one level deep */
+  if (has_upstream != (identity->backend == LK_BACKEND_COMPRESSED) || (has_upstream && nested))
+    return bad_identity (error, "the model identity's upstream does not fit its backend"), NULL;
   if (!get_int (object, "input_size", &input_size)
-      || input_size < (identity->backend == LK_BACKEND_CNN ? LK_MODEL_MIN_INPUT_SIZE
-                                                           : LK_CONV_AE_MIN_INPUT_SIZE)
-      || input_size > (identity->backend == LK_BACKEND_CNN ? LK_MODEL_MAX_INPUT_SIZE
-                                                           : LK_CONV_AE_MAX_INPUT_SIZE))
+      || input_size < (identity->backend == LK_BACKEND_CONV_AE ? LK_CONV_AE_MIN_INPUT_SIZE
+                                                               : LK_MODEL_MIN_INPUT_SIZE)
+      || input_size > (identity->backend == LK_BACKEND_CONV_AE ? LK_CONV_AE_MAX_INPUT_SIZE
+                                                               : LK_MODEL_MAX_INPUT_SIZE))
     return bad_identity (error, "the model identity's input size is out of range"), NULL;
   if (!preprocess || !lk_preprocess_from_string (preprocess, &identity->preprocess))
     return bad_identity (error, "the model identity's preprocessing is unknown"), NULL;
@@ -266,6 +281,33 @@ lk_model_identity_from_canonical (const char *text, GError **error)
   identity->weights_sha256 = g_strdup (sha);
   identity->dim = (int) dim;
   identity->input_size = (int) input_size;
+  if (has_upstream)
+    {
+      JsonNode *node = json_object_get_member (object, "upstream");
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return bad_identity (error, "the model identity's upstream is not an object"), NULL;
+      if (!(identity->upstream = identity_from_object (json_node_get_object (node), TRUE, error)))
+        return NULL;
+      if (identity->upstream->input_size != identity->input_size
+          || identity->upstream->preprocess != identity->preprocess)
+        return bad_identity (error, "the model identity's upstream takes other photos"), NULL;
+    }
+  return g_steal_pointer (&identity);
+}
+
+LkModelIdentity *
+lk_model_identity_from_canonical (const char *text, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (LkModelIdentity) identity = NULL;
+  g_autofree char *again = NULL;
+  JsonNode *root;
+
+  if (!text || !json_parser_load_from_data (parser, text, -1, NULL)
+      || !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root))
+    return bad_identity (error, "the model identity is not a JSON object"), NULL;
+  if (!(identity = identity_from_object (json_node_get_object (root), FALSE, error)))
+    return NULL;
 
   /* canonical means canonical: the same text back, or it was not written by us */
   again = lk_model_identity_to_canonical (identity);

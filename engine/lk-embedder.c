@@ -10,13 +10,6 @@
 
 #include "lk-embedder.h"
 
-/* Backends this version indexes with none of its own code yet: their vectors can still be
- * searched, with no post-transform (none has been measured for them). */
-static const LkEmbedderClass mlp_ae_class = {
-  .backend = LK_BACKEND_MLP_AE,
-  .input = LK_EMBEDDER_TAKES_VECTORS,
-};
-
 const LkEmbedderClass *
 lk_embedder_class_for (LkBackend backend)
 {
@@ -26,8 +19,8 @@ lk_embedder_class_for (LkBackend backend)
       return &lk_embedder_cnn_class;
     case LK_BACKEND_CONV_AE:
       return &lk_embedder_conv_ae_class;
-    case LK_BACKEND_MLP_AE:
-      return &mlp_ae_class;
+    case LK_BACKEND_COMPRESSED:
+      return &lk_embedder_compressed_class;
     }
   g_return_val_if_reached (NULL);
 }
@@ -85,6 +78,39 @@ new_conv_ae_for_identity (const LkModelIdentity *identity, const char *model_pat
   return g_steal_pointer (&embedder);
 }
 
+/* the compressor file that made the vectors, over the CNN embedder of its upstream */
+static LkEmbedder *
+new_compressed_for_identity (const LkModelIdentity *identity, const char *weights,
+                             const char *catalog_name, GError **error)
+{
+  const char *path = identity->weights_path;
+  g_autoptr (LkEmbedder) upstream = NULL;
+  g_autoptr (LkEmbedder) embedder = NULL;
+
+  if (!path || !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s: its compressor %s is missing: train it again "
+                   "(lookalike-cli train --backend compressed)",
+                   catalog_name, path ? path : "(none recorded)");
+      return NULL;
+    }
+  if (!(upstream = lk_embedder_new_for_identity (identity->upstream, weights, catalog_name, error))
+      || !(embedder = lk_embedder_new_compressed (path, upstream, error)))
+    return NULL;
+  if (!lk_model_identity_equal (lk_embedder_get_identity (embedder), identity))
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s was compressed with another compressor (sha256 %.12s…) than %s (sha256 "
+                   "%.12s…): index it again with lookalike-cli index --backend compressed",
+                   catalog_name, identity->weights_sha256, shown,
+                   lk_embedder_get_identity (embedder)->weights_sha256);
+      return NULL;
+    }
+  return g_steal_pointer (&embedder);
+}
+
 LkEmbedder *
 lk_embedder_new_for_identity (const LkModelIdentity *identity, const char *weights,
                               const char *catalog_name, GError **error)
@@ -94,6 +120,8 @@ lk_embedder_new_for_identity (const LkModelIdentity *identity, const char *weigh
 
   if (identity->backend == LK_BACKEND_CONV_AE)
     return new_conv_ae_for_identity (identity, weights, catalog_name, error);
+  if (identity->backend == LK_BACKEND_COMPRESSED)
+    return new_compressed_for_identity (identity, weights, catalog_name, error);
   if (identity->backend != LK_BACKEND_CNN)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED,

@@ -79,5 +79,6 @@ void lk_embedder_mean_apply (const float *mean, float *vector, int dim);
 
 extern const LkEmbedderClass lk_embedder_cnn_class;
 extern const LkEmbedderClass lk_embedder_conv_ae_class;
+extern const LkEmbedderClass lk_embedder_compressed_class;
 
 G_END_DECLS

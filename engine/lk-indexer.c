@@ -545,6 +545,32 @@ digest_equal (gconstpointer a, gconstpointer b)
   return memcmp (a, b, 32) == 0;
 }
 
+/* A backend of another's vectors: the upstream's vectors brought up to date (the photos read),
+ * then the codes made of them, both under one hold of the writer lock. */
+static gboolean
+index_through_upstream (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexParams *params,
+                        LkIndexProgressFunc progress, gpointer user_data,
+                        LkIndexSummary **summary_out, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (LkIndexSummary) summary = NULL;
+  gboolean locked_here = !lk_catalog_holds_writer_lock (catalog);
+  gint64 start = g_get_monotonic_time ();
+  guint made = 0;
+
+  if (!lk_catalog_lock_for_writing (catalog, progress, user_data, cancellable, error))
+    return FALSE;
+  g_autoptr (LkCatalogLockGuard) guard = locked_here ? catalog : NULL;
+  (void) guard; /* only its cleanup matters */
+  if (!lk_catalog_index (catalog, lk_embedder_get_upstream (embedder), params, progress, user_data,
+                         &summary, cancellable, error)
+      || !lk_index_compress (catalog, embedder, progress, user_data, &made, cancellable, error))
+    return FALSE;
+  summary->seconds = (g_get_monotonic_time () - start) / 1e6;
+  if (summary_out)
+    *summary_out = g_steal_pointer (&summary);
+  return TRUE;
+}
+
 gboolean
 lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexParams *params_in,
                   LkIndexProgressFunc progress, gpointer user_data, LkIndexSummary **summary_out,
@@ -565,6 +591,9 @@ lk_catalog_index (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexParams 
 
   if (params.batch < 1)
     params.batch = 1;
+  if (lk_embedder_get_upstream (embedder))
+    return index_through_upstream (catalog, embedder, &params, progress, user_data, summary_out,
+                                   cancellable, error);
   identity = lk_model_identity_copy (lk_embedder_get_identity (embedder));
 
   /* the state first: it checks the batch before anything is written */

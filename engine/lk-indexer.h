@@ -23,4 +23,12 @@ GBytes *lk_index_read_entry (const char *root, const LkScanEntry *entry, guint64
 LkImage *
 lk_index_decode (GBytes *bytes, const char *path, const LkDecodeParams *decode, char **reason);
 
+/* lk-compress.c: makes the codes @embedder (a backend of its upstream's vectors) gives the
+ * catalog's upstream vectors that have none yet, under the writer lock the caller holds, as many
+ * as *@made, reporting like indexing. The catalog's upstream vectors must be of the identity the
+ * compressor was fitted on (else LK_ERROR_BAD_WEIGHTS). */
+gboolean
+lk_index_compress (LkCatalog *catalog, LkEmbedder *embedder, LkIndexProgressFunc progress,
+                   gpointer user_data, guint *made, GCancellable *cancellable, GError **error);
+
 G_END_DECLS

@@ -239,9 +239,10 @@ gboolean lk_model_state_prepare_input (LkModelState *state, const LkImage *image
  * backend. */
 typedef enum
 {
-  LK_BACKEND_CNN,     /* "cnn": features of an ImageNet-pretrained CNN */
-  LK_BACKEND_CONV_AE, /* "conv-ae": a convolutional autoencoder trained on the catalog */
-  LK_BACKEND_MLP_AE,  /* "mlp-ae": CNN features compressed by an MLP autoencoder */
+  LK_BACKEND_CNN,        /* "cnn": features of an ImageNet-pretrained CNN */
+  LK_BACKEND_CONV_AE,    /* "conv-ae": a convolutional autoencoder trained on the catalog */
+  LK_BACKEND_COMPRESSED, /* "compressed" (or "mlp-ae", as it was named first): CNN features
+                          * compressed into short codes */
 } LkBackend;
 
 #define LK_N_BACKENDS 3
@@ -260,7 +261,7 @@ typedef struct
  * interface shows them through gettext (the engine itself translates nothing).
  * Returns: (transfer none) */
 const LkBackendInfo *lk_backend_get_info (LkBackend backend);
-/* "cnn, conv-ae, mlp-ae": the names, for a message that lists them. Returns: (transfer none) */
+/* "cnn, conv-ae, compressed": the names, for a message that lists them. Returns: (transfer none) */
 const char *lk_backend_list_names (void);
 
 const char *lk_backend_to_string (LkBackend backend);
@@ -280,7 +281,7 @@ gboolean lk_vector_type_from_string (const char *name, LkVectorType *type);
 
 /* What made a backend's vectors: vectors made differently are never mixed. Its canonical text
  * (lk_model_identity_to_canonical) is what a catalog stores and compares. */
-typedef struct
+typedef struct _LkModelIdentity
 {
   LkBackend backend;
   char *model;          /* "squeezenet1_1" */
@@ -291,6 +292,9 @@ typedef struct
   LkPreprocess preprocess;
   int dim;
   LkVectorType vector_type;
+  /* (nullable) a backend made of another's vectors (compressed embeddings): the identity of those
+   * vectors, part of this one — other CNN weights are another compressed backend */
+  struct _LkModelIdentity *upstream;
 } LkModelIdentity;
 
 /* The identity of @model's CNN features at @input_size with @preprocess.
@@ -302,8 +306,9 @@ gboolean lk_model_identity_equal (const LkModelIdentity *a, const LkModelIdentit
 void lk_model_identity_free (LkModelIdentity *identity);
 
 /* The identity as one line of JSON with its keys sorted and no blank space, the weights' path
- * left out: {"backend":"cnn","dim":512,"input_size":224,"model":"resnet50",…}. Equal identities
- * give equal texts, byte for byte. Returns: (transfer full) */
+ * left out: {"backend":"cnn","dim":512,"input_size":224,"model":"resnet50",…}, an upstream as a
+ * nested object under "upstream". Equal identities give equal texts, byte for byte.
+ * Returns: (transfer full) */
 char *lk_model_identity_to_canonical (const LkModelIdentity *identity);
 /* Reads a canonical text back (the path is not in it). Anything but an identity this version
  * writes — a key missing, extra or of another type, a value out of range — is
@@ -530,6 +535,19 @@ const char *lk_embedder_get_trained_date (LkEmbedder *embedder);
  * Returns: (transfer full) (nullable) */
 LkEmbedder *lk_embedder_new_conv_ae (const char *path, GError **error);
 
+/* The compressed backend with the compressor file at @path (lk_catalog_train_compressor () writes
+ * them) over @upstream, the embedder of the vectors it was fitted on: a photo goes through
+ * @upstream, then the compressor. A file that is not one is LK_ERROR_BAD_WEIGHTS naming it and
+ * what is wrong; so is one fitted on the vectors of other weights than @upstream's.
+ * Returns: (transfer full) (nullable) */
+LkEmbedder *lk_embedder_new_compressed (const char *path, LkEmbedder *upstream, GError **error);
+/* The embedder of the vectors @embedder is made of (the compressed backend's CNN), NULL for one
+ * that embeds photos itself. Returns: (transfer none) (nullable) */
+LkEmbedder *lk_embedder_get_upstream (LkEmbedder *embedder);
+/* The codes (n, dim) of @n of the upstream's raw vectors @vectors (n, upstream dim), as a photo's
+ * would be: what indexing does instead of decoding a photo again. */
+void lk_embedder_compress (LkEmbedder *embedder, const float *vectors, gsize n, float *out);
+
 typedef struct
 {
   int input_size;          /* side of the square input, 16–256 and a multiple of 4 (64) */
@@ -628,6 +646,48 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkTrainSummary, lk_train_summary_free)
 gboolean lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params,
                            LkTrainProgressFunc progress, gpointer user_data,
                            LkTrainSummary **summary, GCancellable *cancellable, GError **error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Compressed embeddings                                                                           */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef enum
+{
+  LK_COMPRESS_PCA, /* "pca": the leading principal components of the prepared CNN vectors */
+} LkCompressMethod;
+
+typedef struct
+{
+  LkCompressMethod method; /* (LK_COMPRESS_PCA) */
+  int latent;              /* the codes' length, 1–1024 and at most the CNN's (32) */
+  const char *output;      /* the compressor file to write; NULL: lk_catalog_get_model_path () */
+} LkCompressParams;
+
+LkCompressParams lk_compress_default_params (void);
+
+typedef struct
+{
+  char *model_path;
+  LkCompressMethod method;
+  int in_dim, latent;
+  guint64 n_items;          /* vectors it was fitted on */
+  double retained_variance; /* the share of the (prepared) CNN vectors' variance the codes keep */
+  double seconds;
+} LkCompressSummary;
+
+void lk_compress_summary_free (LkCompressSummary *summary);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkCompressSummary, lk_compress_summary_free)
+
+/* Fits a compressor on the catalog's stored CNN vectors (no photo is read: index the catalog with
+ * the CNN backend first, else LK_ERROR_INVALID_ARGUMENT) and writes it, with the identity of those
+ * vectors, to @params->output (atomically). Seconds for a catalog of 100,000. The compressed
+ * backend's embedder is then lk_embedder_new_compressed (path, the CNN embedder); indexing with
+ * it makes the codes from the stored vectors.
+ * @summary: (out) (optional) (transfer full) */
+gboolean lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params,
+                                      LkCompressSummary **summary, GCancellable *cancellable,
+                                      GError **error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Similarity                                                                                      */

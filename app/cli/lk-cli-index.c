@@ -3,10 +3,14 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * lookalike-cli index [--index DB] [--backend cnn|conv-ae] [--weights FILE] [--threads N] [--json] DIR
+ * lookalike-cli index [--index DB] [--backend cnn|conv-ae|compressed] [--weights FILE] [--threads N]
+ *                     [--json] DIR
  *
  * With --backend conv-ae on a catalog that has no autoencoder yet, one is trained first with the
- * defaults (lookalike-cli train), then the catalog is embedded with it.
+ * defaults (lookalike-cli train), then the catalog is embedded with it. With --backend compressed,
+ * the CNN features are brought up to date first (--weights as for cnn), a compressor is fitted on
+ * them with the defaults when the catalog has none (lookalike-cli train --backend compressed), and
+ * the codes are made of them.
  *
  * Progress goes to stderr: a bar on a terminal, a plain line every few seconds otherwise. The
  * summary goes to stdout ("added 1,540, updated 3, removed 2, failed 2: a.jpg (truncated JPEG)"),
@@ -99,6 +103,66 @@ print_json (LkCatalog *catalog, LkEmbedder *embedder, const LkIndexSummary *summ
     }
   g_string_append_printf (out, "], \"seconds\": %.3f}\n", summary->seconds);
   fwrite (out->str, 1, out->len, stdout);
+}
+
+/* The CNN embedder: the weights given, else those @previous (nullable) was made with where they
+ * were, else the installed ones; @size and @mode (nullable) given, else @previous's, else 224 and
+ * the default preprocessing. */
+static LkEmbedder *
+cnn_embedder (const LkModelIdentity *previous, const char *weights, int size,
+              const LkPreprocess *mode, GError **error)
+{
+  g_autofree char *weights_path = NULL;
+  g_autoptr (LkModel) model = NULL;
+
+  if (weights)
+    weights_path = g_strdup (weights);
+  else if (previous && previous->weights_path
+           && g_file_test (previous->weights_path, G_FILE_TEST_IS_REGULAR))
+    weights_path = g_strdup (previous->weights_path);
+  else if (!(weights_path = lk_cli_resolve_weights (NULL, error)))
+    return NULL;
+  if (!(model = lk_model_new_from_file (weights_path, error)))
+    return NULL;
+  return lk_embedder_new_cnn (model,
+                              size       ? size
+                              : previous ? previous->input_size
+                                         : 224,
+                              mode       ? *mode
+                              : previous ? previous->preprocess
+                                         : LK_PREPROCESS_DEFAULT,
+                              error);
+}
+
+/* The compressed backend over @upstream: the catalog's compressor; without one, the CNN features
+ * brought up to date and a compressor fitted on them with the defaults. */
+static LkEmbedder *
+compressed_embedder (LkCatalog *catalog, LkEmbedder *upstream, int threads, LkCliProgress *progress,
+                     GCancellable *cancellable, GError **error)
+{
+  g_autofree char *model = lk_catalog_get_model_path (catalog, LK_BACKEND_COMPRESSED);
+
+  if (!g_file_test (model, G_FILE_TEST_EXISTS))
+    {
+      LkIndexParams params = lk_index_default_params ();
+      LkCompressParams compress = lk_compress_default_params ();
+      g_autoptr (LkCompressSummary) summary = NULL;
+      gboolean ok;
+
+      params.n_threads = threads;
+      ok = lk_catalog_index (catalog, upstream, &params, lk_cli_index_progress, progress, NULL,
+                             cancellable, error);
+      if (progress->drew)
+        fputc ('\n', stderr);
+      progress->drew = FALSE;
+      if (!ok || !lk_catalog_train_compressor (catalog, &compress, &summary, cancellable, error))
+        return NULL;
+      fprintf (stderr,
+               _ ("fitted a compressor of the CNN features to %d dimensions (%.1f %% of their "
+                  "variance kept)\n"),
+               summary->latent, 100 * summary->retained_variance);
+    }
+  return lk_embedder_new_compressed (model, upstream, error);
 }
 
 int
@@ -202,32 +266,28 @@ lk_cli_index (int argc, char **argv)
                                "with lookalike-cli train --size %d to change that"),
                             lk_embedder_get_identity (embedder)->input_size, size);
     }
+  else if (backend == LK_BACKEND_COMPRESSED)
+    {
+      g_autoptr (LkModelIdentity) cnn = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, &error);
+      g_autoptr (LkEmbedder) upstream = NULL;
+      if (error)
+        return lk_cli_fail ("%s", error->message);
+      if (!(upstream = cnn_embedder (cnn, weights, size, preprocess ? &mode : NULL, &error)))
+        return lk_cli_fail ("%s", error->message);
+      if (!(embedder =
+              compressed_embedder (catalog, upstream, threads, &progress, cancellable, &error)))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            return lk_cli_fail (_ ("interrupted: what was indexed is kept; run the same command "
+                                   "again to continue"));
+          return lk_cli_fail ("%s", error->message);
+        }
+    }
   else if (backend != LK_BACKEND_CNN)
     return lk_cli_fail (_ ("the %s backend is not available in this version of Lookalike"),
                         lk_backend_to_string (backend));
-  else
-    {
-      g_autofree char *weights_path = NULL;
-      if (weights)
-        weights_path = g_strdup (weights);
-      else if (previous && previous->weights_path
-               && g_file_test (previous->weights_path, G_FILE_TEST_IS_REGULAR))
-        weights_path = g_strdup (previous->weights_path);
-      else if (!(weights_path = lk_cli_resolve_weights (NULL, &error)))
-        return lk_cli_fail ("%s", error->message);
-      g_autoptr (LkModel) model = lk_model_new_from_file (weights_path, &error);
-      if (!model)
-        return lk_cli_fail ("%s", error->message);
-      if (!preprocess && previous)
-        mode = previous->preprocess;
-      embedder = lk_embedder_new_cnn (model,
-                                      size       ? size
-                                      : previous ? previous->input_size
-                                                 : 224,
-                                      mode, &error);
-      if (!embedder)
-        return lk_cli_fail ("%s", error->message);
-    }
+  else if (!(embedder = cnn_embedder (previous, weights, size, preprocess ? &mode : NULL, &error)))
+    return lk_cli_fail ("%s", error->message);
   params.n_threads = threads;
   params.batch = batch;
 

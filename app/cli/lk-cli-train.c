@@ -1,4 +1,4 @@
-/* lk-cli-train.c: `lookalike-cli train`, the convolutional autoencoder trained on a catalog.
+/* lk-cli-train.c: `lookalike-cli train`, the models Lookalike trains on a catalog.
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,12 +7,17 @@
  *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F] [--preprocess MODE]
  *                     [--augment | --no-augment] [--patience N] [--seed N]
  *                     [--threads N] [--json] [FOLDER]
+ * lookalike-cli train --backend compressed [--method pca] [--latent D] [--weights FILE]
+ *                     [--index DB] [--threads N] [--json] [FOLDER]
  *
- * Trains on the photos under the catalog's folder, writes the model beside the catalog
+ * conv-ae: trains on the photos under the catalog's folder, writes the model beside the catalog
  * (<catalog>.conv-ae.safetensors, replaced atomically), then embeds the catalog with it, which
- * replaces the backend's vectors. Progress goes to stderr; the summary to stdout, or with --json
- * one object. Ctrl+C after the first epoch keeps the best model so far (and embeds with it);
- * before that nothing changes.
+ * replaces the backend's vectors. Ctrl+C after the first epoch keeps the best model so far (and
+ * embeds with it); before that nothing changes.
+ * compressed: fits the compressor on the catalog's CNN vectors (no photo is read), writes it
+ * beside the catalog (<catalog>.compressed.safetensors), then makes the catalog's codes with it;
+ * --weights is for the CNN, when it is not where the catalog was indexed with it.
+ * Progress goes to stderr; the summary to stdout, or with --json one object.
  */
 #include "config.h"
 
@@ -181,22 +186,113 @@ print_json (const LkTrainParams *params, const LkTrainSummary *s, const LkIndexS
   fwrite (out->str, 1, out->len, stdout);
 }
 
+/* `train --backend compressed` */
+static int
+train_compressed (LkCatalog *catalog, const char *path, const char *method_name, int latent,
+                  const char *weights, int threads, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LkCompressSummary) summary = NULL;
+  g_autoptr (LkModelIdentity) cnn = NULL;
+  g_autoptr (LkEmbedder) upstream = NULL, embedder = NULL;
+  g_autoptr (LkIndexSummary) indexed = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  LkCompressParams params = lk_compress_default_params ();
+  LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
+  LkIndexParams index_params = lk_index_default_params ();
+  gboolean ok;
+
+  if (method_name && !g_str_equal (method_name, "pca"))
+    {
+      lk_cli_fail (_ ("train: unknown compression method “%s”: use pca"), method_name);
+      return LK_CLI_USAGE;
+    }
+  if (latent != G_MININT)
+    params.latent = latent;
+  lk_cli_catch_signals (cancellable);
+  if (!lk_cli_lock_catalog (catalog, &progress, cancellable))
+    return LK_CLI_FAILED;
+  g_autofree char *name = g_filename_display_basename (lk_catalog_get_path (catalog));
+  if (!(cnn = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, &error)))
+    {
+      if (error)
+        return lk_cli_fail ("%s", error->message);
+      return lk_cli_fail (_ ("%s has no CNN features to compress: index it first "
+                             "(lookalike-cli index --backend cnn)"),
+                          name);
+    }
+  /* the CNN that made the vectors, for the photos that will be searched with */
+  if (!(upstream = lk_embedder_new_for_identity (cnn, weights, name, &error)))
+    return lk_cli_fail ("%s", error->message);
+  if (!lk_catalog_train_compressor (catalog, &params, &summary, cancellable, &error))
+    return lk_cli_fail ("%s", error->message);
+  lk_cli_remember_catalog (path);
+  if (!(embedder = lk_embedder_new_compressed (summary->model_path, upstream, &error)))
+    return lk_cli_fail ("%s", error->message);
+  index_params.n_threads = threads;
+  ok = lk_catalog_index (catalog, embedder, &index_params, lk_cli_index_progress, &progress,
+                         &indexed, cancellable, &error);
+  if (progress.drew)
+    fputc ('\n', stderr);
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted while embedding: the compressor is saved and what "
+                               "was embedded is kept; run lookalike-cli index --backend "
+                               "compressed to finish"));
+      return lk_cli_fail ("%s", error->message);
+    }
+
+  if (json)
+    {
+      g_autoptr (GString) out = g_string_new ("{\"backend\": \"compressed\", ");
+      lk_cli_json_path (out, "model_path", summary->model_path);
+      g_string_append_printf (out,
+                              ", \"method\": \"pca\", \"in_dim\": %d, \"latent\": %d, "
+                              "\"vectors\": %" G_GUINT64_FORMAT ", \"retained_variance\": ",
+                              summary->in_dim, summary->latent, summary->n_items);
+      lk_cli_json_float (out, (float) summary->retained_variance);
+      g_string_append_printf (
+        out, ", \"seconds\": %.3f, \"embedded\": %" G_GINT64_FORMAT "}\n", summary->seconds,
+        MAX (lk_catalog_count_vectors (catalog, LK_BACKEND_COMPRESSED, NULL), 0));
+      fwrite (out->str, 1, out->len, stdout);
+    }
+  else
+    {
+      g_autofree char *shown = lk_path_display_line (summary->model_path);
+      printf (_ ("compressed %" PRIu64 " CNN vectors of %d dimensions to %d (principal "
+                 "components, %.1f %% of their variance kept) in %.1f s\n"),
+              summary->n_items, summary->in_dim, summary->latent, 100 * summary->retained_variance,
+              summary->seconds);
+      printf (_ ("model: %s\n"), shown);
+    }
+  return LK_CLI_OK;
+}
+
 int
 lk_cli_train (int argc, char **argv)
 {
   g_autofree char *index_path = NULL, *backend_name = NULL, *preprocess = NULL;
+  g_autofree char *method = NULL, *weights = NULL;
   g_auto (GStrv) dirs = NULL;
   LkTrainParams params = lk_train_default_params ();
+  const LkTrainParams defaults = params;
+  int latent = G_MININT; /* not given */
   gint64 seed = (gint64) params.seed;
   gboolean json = FALSE, no_augment = FALSE, augment = FALSE;
   const GOptionEntry entries[] = {
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
       N_ ("Catalog file (default: FOLDER’s, else the one last indexed)"), N_ ("FILE") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
-      N_ ("conv-ae (the only one that is trained)"), N_ ("NAME") },
+      N_ ("conv-ae (the default) or compressed"), N_ ("NAME") },
+    { "method", 'm', 0, G_OPTION_ARG_STRING, &method,
+      N_ ("compressed: how the CNN vectors are compressed: pca (pca)"), N_ ("METHOD") },
+    { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
+      N_ ("compressed: the CNN weights the catalog was indexed with (where they were)"),
+      N_ ("FILE") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &params.epochs, N_ ("Passes over the photos (20)"), "N" },
-    { "latent", 'l', 0, G_OPTION_ARG_INT, &params.latent,
-      N_ ("Length of the code, the search vector (128)"), "D" },
+    { "latent", 'l', 0, G_OPTION_ARG_INT, &latent,
+      N_ ("Length of the code, the search vector (conv-ae 128, compressed 32)"), "D" },
     { "size", 's', 0, G_OPTION_ARG_INT, &params.input_size,
       N_ ("Input size in pixels, 16–256, a multiple of 4 (64)"), "S" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &params.batch, N_ ("Photos per step (32)"), "N" },
@@ -243,12 +339,32 @@ lk_cli_train (int argc, char **argv)
     }
   if (!lk_cli_parse_backend ("train", backend_name, &backend))
     return LK_CLI_USAGE;
-  if (backend != LK_CLI_BACKEND_DEFAULT && backend != LK_BACKEND_CONV_AE)
+  if (backend != LK_CLI_BACKEND_DEFAULT && backend != LK_BACKEND_CONV_AE
+      && backend != LK_BACKEND_COMPRESSED)
     {
-      lk_cli_fail (_ ("train: the %s backend is not trained by Lookalike: only conv-ae is"),
+      lk_cli_fail (_ ("train: the %s backend is not trained by Lookalike: conv-ae and compressed "
+                      "are"),
                    lk_backend_to_string (backend));
       return LK_CLI_USAGE;
     }
+  if (backend == LK_BACKEND_COMPRESSED
+      && (params.epochs != defaults.epochs || params.input_size != defaults.input_size
+          || params.batch != defaults.batch || params.learning_rate != defaults.learning_rate
+          || params.denoise != defaults.denoise || params.invariance != defaults.invariance
+          || preprocess || augment || no_augment || params.patience != defaults.patience
+          || seed != (gint64) defaults.seed))
+    {
+      lk_cli_fail (_ ("train: the compressed backend takes --method, --latent and --weights; "
+                      "the other settings are the autoencoder’s"));
+      return LK_CLI_USAGE;
+    }
+  if (backend != LK_BACKEND_COMPRESSED && (method || weights))
+    {
+      lk_cli_fail (_ ("train: --method and --weights are for the compressed backend"));
+      return LK_CLI_USAGE;
+    }
+  if (latent != G_MININT && backend != LK_BACKEND_COMPRESSED)
+    params.latent = latent;
   if (preprocess && !lk_preprocess_from_string (preprocess, &params.preprocess))
     {
       lk_cli_fail (_ ("train: unknown preprocessing “%s”: use fit, center-crop or stretch"),
@@ -257,7 +373,7 @@ lk_cli_train (int argc, char **argv)
     }
   params.seed = (guint64) seed;
   params.augment = augment && !no_augment;
-  if (!lk_train_params_check (&params, &error))
+  if (backend != LK_BACKEND_COMPRESSED && !lk_train_params_check (&params, &error))
     {
       lk_cli_fail ("train: %s", error->message);
       return LK_CLI_USAGE;
@@ -274,6 +390,8 @@ lk_cli_train (int argc, char **argv)
   g_autoptr (LkCatalog) catalog = lk_catalog_open (path, root, &error);
   if (!catalog)
     return lk_cli_fail ("%s", error->message);
+  if (backend == LK_BACKEND_COMPRESSED)
+    return train_compressed (catalog, path, method, latent, weights, params.n_threads, json);
 
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   lk_cli_catch_signals (cancellable);

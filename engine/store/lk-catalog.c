@@ -975,6 +975,15 @@ lk_catalog_get_identity (LkCatalog *catalog, LkBackend backend, GError **error)
   path_len = (gsize) sqlite3_column_bytes (stmt, 6);
   if (path && path_len > 0 && !memchr (path, '\0', path_len))
     identity->weights_path = g_strndup (path, path_len);
+  /* an upstream's weights are where that backend's row says, when it is the same */
+  if (identity->upstream && !identity->upstream->weights_path
+      && identity->upstream->backend != backend)
+    {
+      g_autoptr (LkModelIdentity) up =
+        lk_catalog_get_identity (catalog, identity->upstream->backend, NULL);
+      if (up && lk_model_identity_equal (up, identity->upstream))
+        identity->upstream->weights_path = g_strdup (up->weights_path);
+    }
   return identity;
 }
 
@@ -1133,6 +1142,28 @@ lk_catalog_set_identity (LkCatalog *catalog, LkBackend backend, const LkModelIde
   /* a calibration belongs to the vectors it was made from */
   if (!put_identity (catalog, backend, identity, same, error))
     goto fail;
+  /* vectors made of this backend's (compressed ones of CNN features) go with the vectors they
+   * were made of: the backend is forgotten, to be trained again */
+  if (!same)
+    for (int b = 0; b < LK_N_BACKENDS; b++)
+      {
+        g_autoptr (LkModelIdentity) other = NULL;
+        g_autoptr (sqlite3_stmt) del = NULL;
+        int rc;
+        if ((LkBackend) b == backend
+            || !(other = lk_catalog_get_identity (catalog, (LkBackend) b, NULL)) || !other->upstream
+            || other->upstream->backend != backend
+            || lk_model_identity_equal (other->upstream, identity))
+          continue;
+        if (!(del = lk_catalog_prepare (catalog, "DELETE FROM backends WHERE name = ?1", error)))
+          goto fail;
+        sqlite3_bind_text (del, 1, lk_backend_to_string ((LkBackend) b), -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step (del)) != SQLITE_DONE)
+          {
+            lk_catalog_db_error (catalog, rc, error, "forgetting the vectors made of the old ones");
+            goto fail;
+          }
+      }
   return lk_catalog_commit (catalog, error);
 
 fail:

@@ -488,7 +488,6 @@ class IndexErrors(Base):
                 ([os.path.join(self.tmp, "nowhere")], 1, "nowhere"),
                 ([os.path.join(folder, "Bag", os.listdir(os.path.join(folder, "Bag"))[0])], 1,
                  "not a folder"),
-                (["--backend", "mlp-ae", folder], 1, "mlp-ae"),
                 (["--size", "40", folder], 1, "input size"),
                 (["--preprocess", "zoom", folder], 2, "zoom"),
                 ([], 2, "one folder"),

@@ -268,7 +268,7 @@ class Train(unittest.TestCase):
     def test_unknown_and_untrainable_backends(self):
         export(self.folder, 1)
         result = self.cli("train", "--index", self.db, "--backend", "cnn", self.folder, check=2)
-        self.assertIn("only conv-ae is", result.stderr)
+        self.assertIn("not trained by Lookalike: conv-ae and compressed are", result.stderr)
         result = self.cli("train", "--index", self.db, "--latent", "0", self.folder, check=2)
         self.assertIn("latent size 0 is outside 2–1024", result.stderr)
 

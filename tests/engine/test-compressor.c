@@ -385,6 +385,67 @@ test_file_round_trip_and_refusals (void)
   g_rmdir (dir);
 }
 
+/* a compressed identity holds its upstream's, in its canonical text and its equality; what does
+ * not fit is refused */
+static void
+test_identity_upstream (void)
+{
+  g_autoptr (LkModelIdentity) compressed = cnn_identity (32);
+  g_autoptr (LkModelIdentity) back = NULL, other = NULL;
+  g_autofree char *text = NULL, *bad = NULL;
+  g_autoptr (GError) error = NULL;
+
+  compressed->backend = LK_BACKEND_COMPRESSED;
+  g_free (compressed->model);
+  compressed->model = g_strdup ("pca");
+  compressed->upstream = cnn_identity (512);
+  compressed->upstream->weights_path = g_strdup ("/somewhere/squeezenet.safetensors");
+  text = lk_model_identity_to_canonical (compressed);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, ",\"upstream\":{\"backend\":\"cnn\",\"dim\":512,"));
+  g_assert_null (strstr (text, "somewhere")); /* paths are hints, not identity */
+  back = lk_model_identity_from_canonical (text, &error);
+  g_assert_no_error (error);
+  g_assert_true (lk_model_identity_equal (back, compressed));
+  g_assert_cmpint (back->upstream->dim, ==, 512);
+
+  /* other CNN weights: another identity */
+  other = lk_model_identity_copy (compressed);
+  g_free (other->upstream->weights_sha256);
+  other->upstream->weights_sha256 = g_strnfill (64, 'b');
+  g_assert_false (lk_model_identity_equal (other, compressed));
+
+  /* no upstream where one belongs, one where none does, nested twice */
+  {
+    g_autoptr (LkModelIdentity) cnn = cnn_identity (512);
+    g_autoptr (LkModelIdentity) nested = lk_model_identity_copy (compressed);
+    const char *cases[3];
+    g_autofree char *a = NULL, *b = NULL, *c = NULL;
+
+    lk_model_identity_free (compressed->upstream);
+    compressed->upstream = NULL;
+    a = lk_model_identity_to_canonical (compressed);
+    cnn->upstream = cnn_identity (512);
+    b = lk_model_identity_to_canonical (cnn);
+    nested->upstream->backend = LK_BACKEND_COMPRESSED;
+    nested->upstream->upstream = cnn_identity (512);
+    c = lk_model_identity_to_canonical (nested);
+    cases[0] = a, cases[1] = b, cases[2] = c;
+    for (int i = 0; i < 3; i++)
+      {
+        g_autoptr (GError) e = NULL;
+        g_assert_null (lk_model_identity_from_canonical (cases[i], &e));
+        g_assert_error (e, LK_ERROR, LK_ERROR_CORRUPT_INDEX);
+        g_assert_cmpstr (e->message, ==, "the model identity's upstream does not fit its backend");
+      }
+  }
+  /* an upstream that takes other photos than the identity says */
+  bad = g_strdup (text);
+  memcpy (strstr (bad, "\"input_size\":224"), "\"input_size\":225", 16);
+  g_assert_null (lk_model_identity_from_canonical (bad, &error));
+  g_assert_error (error, LK_ERROR, LK_ERROR_CORRUPT_INDEX);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -393,5 +454,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/compressor/encode-decode", test_encode_decode);
   g_test_add_func ("/engine/compressor/refusals", test_refusals);
   g_test_add_func ("/engine/compressor/file", test_file_round_trip_and_refusals);
+  g_test_add_func ("/engine/compressor/identity-upstream", test_identity_upstream);
   return g_test_run ();
 }

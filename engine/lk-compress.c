@@ -1,0 +1,219 @@
+/* lk-compress.c: the compressed backend's pipeline: fitting a compressor on a catalog's stored
+ * CNN vectors, and making the catalog's codes of them.
+ *
+ * Copyright 2026 The Lookalike authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Neither decodes a photo: the CNN vectors are in the catalog already (indexing with the
+ * compressed backend brings them up to date first, with the upstream embedder, the one thing that
+ * reads photos). Fitting reads them all; embedding makes the codes the catalog lacks, in
+ * transactions of a batch, as indexing does.
+ */
+#define G_LOG_DOMAIN "lk-compress"
+
+#include "lk-compressor-file.h"
+#include "lk-embedder.h"
+#include "lk-indexer.h"
+#include "store/lk-catalog-private.h"
+
+#include <math.h>
+#include <string.h>
+
+/* codes written per transaction */
+#define COMPRESS_BATCH 1024
+
+LkCompressParams
+lk_compress_default_params (void)
+{
+  LkCompressParams params = {
+    .method = LK_COMPRESS_PCA,
+    .latent = 32,
+    .output = NULL,
+  };
+  return params;
+}
+
+void
+lk_compress_summary_free (LkCompressSummary *summary)
+{
+  if (!summary)
+    return;
+  g_free (summary->model_path);
+  g_free (summary);
+}
+
+static char *
+now_iso8601 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean
+lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_in,
+                             LkCompressSummary **summary_out, GCancellable *cancellable,
+                             GError **error)
+{
+  LkCompressParams params = params_in ? *params_in : lk_compress_default_params ();
+  g_autoptr (LkModelIdentity) upstream = NULL;
+  g_autoptr (LkCatalogVectors) vectors = NULL;
+  g_autoptr (LkCompressor) compressor = NULL;
+  g_autoptr (LkCompressorInfo) info = lk_compressor_info_new ();
+  g_autoptr (LkCompressSummary) summary = g_new0 (LkCompressSummary, 1);
+  g_autofree float *in_mean = NULL;
+  const LkEmbedderClass *klass;
+  LkCompressorConfig config;
+  gint64 start = g_get_monotonic_time ();
+  double total = 0, kept = 0;
+
+  if (!(upstream = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, error)))
+    {
+      if (error && !*error)
+        g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                     "%s has no CNN vectors to compress: index it with the CNN backend first",
+                     lk_catalog_get_name (catalog));
+      return FALSE;
+    }
+  config = (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent };
+  if (!(compressor = lk_compressor_new (&config, error))
+      || !(vectors = lk_catalog_load_vectors (catalog, LK_BACKEND_CNN, error)))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* centred as a search of the CNN vectors centres them, with the same shrinkage */
+  klass = lk_embedder_class_for (LK_BACKEND_CNN);
+  in_mean = g_new0 (float, upstream->dim);
+  if (klass->post_fit && klass->post_floats (upstream->dim) == (gsize) upstream->dim)
+    klass->post_fit (in_mean, vectors->vectors, vectors->n, upstream->dim);
+  if (!lk_compressor_fit_pca (compressor, in_mean, vectors->vectors, vectors->n, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* the share of the variance the codes keep: theirs over the prepared vectors' whole */
+  {
+    g_autofree float *x = g_memdup2 (vectors->vectors, vectors->n * upstream->dim * sizeof (float));
+    lk_compressor_prepare (compressor, x, vectors->n);
+    for (gsize i = 0; i < vectors->n; i++)
+      for (int k = 0; k < upstream->dim; k++)
+        {
+          double v = x[i * upstream->dim + k] - compressor->mean[k];
+          total += v * v;
+        }
+    total /= MAX (vectors->n - 1, 1);
+    for (int j = 0; j < config.latent; j++)
+      kept += compressor->variance[j];
+  }
+
+  summary->model_path = params.output ? g_strdup (params.output)
+                                      : lk_catalog_get_model_path (catalog, LK_BACKEND_COMPRESSED);
+  summary->method = params.method;
+  summary->in_dim = upstream->dim;
+  summary->latent = params.latent;
+  summary->n_items = vectors->n;
+  summary->retained_variance = total > 0 ? MIN (kept / total, 1.0) : 1.0;
+  summary->seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  info->config = config;
+  info->upstream = g_steal_pointer (&upstream);
+  info->catalog_root = g_strdup (lk_catalog_get_root (catalog));
+  info->date = now_iso8601 ();
+  info->n_items = vectors->n;
+  info->retained_variance = summary->retained_variance;
+  info->seconds = summary->seconds;
+  if (!lk_compressor_file_save (summary->model_path, compressor, info, error))
+    return FALSE;
+  if (summary_out)
+    *summary_out = g_steal_pointer (&summary);
+  return TRUE;
+}
+
+gboolean
+lk_index_compress (LkCatalog *catalog, LkEmbedder *embedder, LkIndexProgressFunc progress,
+                   gpointer user_data, guint *made, GCancellable *cancellable, GError **error)
+{
+  LkEmbedder *upstream = lk_embedder_get_upstream (embedder);
+  const LkModelIdentity *identity = lk_embedder_get_identity (embedder);
+  g_autoptr (LkModelIdentity) stored = NULL;
+  g_autoptr (LkCatalogVectors) vectors = NULL;
+  g_autoptr (GHashTable) items = NULL, embedded = NULL;
+  g_autoptr (GArray) todo = NULL; /* rows of vectors without a code */
+  g_autofree float *codes = NULL;
+  gboolean replaced = FALSE;
+  int D = lk_embedder_get_dim (upstream), d = lk_embedder_get_dim (embedder);
+  gint64 start = g_get_monotonic_time ();
+  LkIndexProgress p = { .eta_seconds = -1, .phase = LK_INDEX_EMBEDDING };
+
+  *made = 0;
+  /* the catalog's CNN vectors must be those the compressor takes */
+  if (!(stored = lk_catalog_get_identity (catalog, LK_BACKEND_CNN, error)))
+    {
+      if (error && !*error)
+        g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                     "%s has no CNN vectors to compress", lk_catalog_get_name (catalog));
+      return FALSE;
+    }
+  if (!lk_model_identity_equal (stored, identity->upstream))
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+                   "%s: its CNN vectors are of other weights (%s, sha256 %.12s…) than its "
+                   "compressor was fitted on (%s, sha256 %.12s…): train it again "
+                   "(lookalike-cli train --backend compressed)",
+                   lk_catalog_get_name (catalog), stored->model, stored->weights_sha256,
+                   identity->upstream->model, identity->upstream->weights_sha256);
+      return FALSE;
+    }
+  if (!lk_catalog_set_identity (catalog, LK_BACKEND_COMPRESSED, identity, &replaced, error)
+      || !lk_catalog_check_vectors (catalog, LK_BACKEND_COMPRESSED, d, error)
+      || !(items = lk_catalog_load_items (catalog, error))
+      || !(embedded = lk_catalog_load_embedded (catalog, LK_BACKEND_COMPRESSED, error))
+      || !(vectors = lk_catalog_load_vectors (catalog, LK_BACKEND_CNN, error)))
+    return FALSE;
+
+  todo = g_array_new (FALSE, FALSE, sizeof (gsize));
+  for (gsize i = 0; i < vectors->n; i++)
+    {
+      const LkCatalogItem *item = g_hash_table_lookup (items, vectors->paths[i]);
+      if (item && !g_hash_table_contains (embedded, &item->id))
+        g_array_append_val (todo, i);
+    }
+  p.total = todo->len;
+  codes = g_new (float, (gsize) COMPRESS_BATCH *d);
+  for (guint first = 0; first < todo->len; first += COMPRESS_BATCH)
+    {
+      guint n = MIN (COMPRESS_BATCH, todo->len - first);
+      g_autofree float *batch = g_new (float, (gsize) n *D);
+      double elapsed;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      for (guint j = 0; j < n; j++)
+        memcpy (batch + (gsize) j * D,
+                vectors->vectors + g_array_index (todo, gsize, first + j) * D, D * sizeof (float));
+      lk_embedder_compress (embedder, batch, n, codes);
+      if (!lk_catalog_begin (catalog, error))
+        return FALSE;
+      for (guint j = 0; j < n; j++)
+        {
+          const LkCatalogItem *item =
+            g_hash_table_lookup (items, vectors->paths[g_array_index (todo, gsize, first + j)]);
+          if (!lk_catalog_put_vector (catalog, LK_BACKEND_COMPRESSED, item->id,
+                                      codes + (gsize) j * d, d, error))
+            {
+              lk_catalog_rollback (catalog);
+              return FALSE;
+            }
+        }
+      if (!lk_catalog_commit (catalog, error))
+        return FALSE;
+      *made += n;
+      p.done = first + n;
+      elapsed = (g_get_monotonic_time () - start) / 1e6;
+      p.images_per_second = elapsed > 0 ? p.done / elapsed : 0;
+      p.eta_seconds = p.done ? (p.total - p.done) * elapsed / p.done : -1;
+      if (progress)
+        progress (&p, user_data);
+    }
+  return TRUE;
+}

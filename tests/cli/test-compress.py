@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+# test-compress.py: the compressed backend through lookalike-cli: training its compressor on a
+# catalog's CNN vectors, the codes it stores, searching with them, and what invalidates them.
+#
+# Copyright 2026 The Lookalike authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Usage: test-compress.py LOOKALIKE_CLI LOOKALIKE_DEMO REFERENCE_DIR
+
+The compressor file is read back with numpy (its tensors are plain F32), and every code the
+catalog holds, and the ranking of a search, is recomputed from the stored CNN vectors and held
+to what the CLI made."""
+import json
+import os
+import struct
+import sys
+import unittest
+
+import numpy
+
+import lkcatalog
+from lkcatalog import export, rows, run
+
+
+def read_safetensors(path):
+    """{name: numpy array} and the metadata of an F32-only safetensors file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        assert info["dtype"] == "F32", name
+        start, end = info["data_offsets"]
+        tensors[name] = numpy.frombuffer(data[8 + n + start:8 + n + end],
+                                         dtype="<f4").reshape(info["shape"])
+    return tensors, meta
+
+
+def stored(db, backend):
+    """{relative path: vector} of a backend's vectors in the catalog."""
+    return {bytes(p).decode(): numpy.frombuffer(bytes(v), dtype="<f4")
+            for p, v in rows(db, "SELECT i.path, e.vector FROM items i JOIN embeddings e "
+                                 "ON e.item_id = i.id WHERE e.backend = ?", backend)}
+
+
+def compress(tensors, vectors):
+    """What the compressor makes of raw CNN vectors (n, D): prepared, then projected."""
+    x = vectors - tensors["in_mean"]
+    x = x / numpy.linalg.norm(x, axis=1, keepdims=True)
+    return (x - tensors["mean"]) @ tensors["components"].T
+
+
+class Compressed(lkcatalog.Base):
+    def setUp(self):
+        super().setUp()
+        self.folder = os.path.join(self.tmp, "cat")
+        export(self.folder, 12)
+        self.db = os.path.join(self.tmp, "c.db")
+        self.index(self.folder, self.db)
+
+    def train(self, *extra, check=0):
+        result = run("train", "--index", self.db, "--backend", "compressed", *extra,
+                     env=self.env, check=check)
+        return json.loads(result.stdout) if check == 0 and "--json" in extra else result
+
+    def test_codes_are_the_compressors(self):
+        summary = self.train("--latent", "16", "--json")
+        self.assertEqual(summary["backend"], "compressed")
+        self.assertEqual(summary["method"], "pca")
+        self.assertEqual((summary["in_dim"], summary["latent"]), (512, 16))
+        self.assertEqual(summary["vectors"], 120)
+        self.assertEqual(summary["embedded"], 120)
+        self.assertGreater(summary["retained_variance"], 0.3)
+        self.assertLessEqual(summary["retained_variance"], 1.0)
+        model = summary["model_path"]
+        self.assertEqual(model, self.db + ".compressed.safetensors")
+        tensors, meta = read_safetensors(model)
+        self.assertEqual(meta["format"], "lookalike-compressor")
+        upstream = json.loads(meta["upstream"])
+        self.assertEqual((upstream["backend"], upstream["dim"]), ("cnn", 512))
+        # orthonormal components, by decreasing variance
+        c = tensors["components"].astype(numpy.float64)
+        self.assertLess(abs(c @ c.T - numpy.eye(16)).max(), 1e-4)
+        self.assertTrue((numpy.diff(tensors["variance"]) <= 1e-7).all())
+
+        cnn, codes = stored(self.db, "cnn"), stored(self.db, "compressed")
+        self.assertEqual(set(cnn), set(codes))
+        names = sorted(cnn)
+        want = compress(tensors, numpy.array([cnn[p] for p in names]))
+        got = numpy.array([codes[p] for p in names])
+        self.assertLess(abs(want - got).max(), 1e-4)
+
+        # a photo from elsewhere: embedded by the CNN, compressed, ranked by cosine
+        other = os.path.join(self.tmp, "other")
+        export(other, 1)
+        query = os.path.join(other, "Sneaker", sorted(os.listdir(os.path.join(other, "Sneaker")))[0])
+        embedded = json.loads(run("embed", "--weights", self.weights, "--size", "64", query,
+                                  env=self.env, check=0).stdout)
+        code = compress(tensors, numpy.array([embedded["vector"]], dtype=numpy.float32))[0]
+        unit = got / numpy.linalg.norm(got, axis=1, keepdims=True)
+        cosines = unit @ (code / numpy.linalg.norm(code))
+        order = numpy.argsort(-cosines, kind="stable")[:5]
+        result = json.loads(run("search", "--index", self.db, "--backend", "compressed", "-k",
+                                "5", "--json", query, env=self.env, check=0).stdout)
+        self.assertEqual(result["backend"], "compressed")
+        got_paths = [os.path.relpath(r["path"], self.folder) for r in result["results"]]
+        self.assertEqual(got_paths, [names[i] for i in order])
+        for r, i in zip(result["results"], order):
+            self.assertAlmostEqual(r["cosine"], float(cosines[i]), places=4)
+
+        # eval and the name the backend had first
+        for name in ("compressed", "mlp-ae"):
+            evaluated = json.loads(run("eval", "--index", self.db, "--backend", name, "--json",
+                                       env=self.env, check=0).stdout)
+            self.assertEqual((evaluated["backend"], evaluated["items"]), ("compressed", 120))
+
+    def test_index_fits_one_when_there_is_none(self):
+        result = self.index(self.folder, self.db, "--backend", "compressed")
+        self.assertEqual(len(stored(self.db, "compressed")), 120)
+        self.assertTrue(os.path.exists(self.db + ".compressed.safetensors"))
+        self.assertEqual(result["backend"], "compressed")
+
+    def test_other_cnn_weights_invalidate_it(self):
+        self.train()
+        self.assertEqual(len(stored(self.db, "compressed")), 120)
+        # indexed again with other weights: the codes made of the old vectors go with them
+        other = os.path.join(lkcatalog.REF, "resnet18.safetensors")
+        run("index", "--index", self.db, "--weights", other, "--size", "64", self.folder,
+            env=self.env, check=0)
+        self.assertEqual(len(stored(self.db, "compressed")), 0)
+        self.assertEqual(rows(self.db, "SELECT count(*) FROM backends WHERE name = 'compressed'"),
+                         [(0,)])
+        result = run("index", "--index", self.db, "--backend", "compressed", "--weights", other,
+                     "--size", "64", self.folder, env=self.env, check=1)
+        self.assertIn("compressed.safetensors was fitted on the vectors of other weights",
+                      result.stderr)
+        self.assertIn("train it again", result.stderr)
+        # trained again, it works with them
+        self.train("--weights", other)
+        self.assertEqual(len(stored(self.db, "compressed")), 120)
+
+    def test_bad_input_says_what(self):
+        # no CNN vectors to compress
+        empty = os.path.join(self.tmp, "empty.db")
+        run("index", "--index", empty, "--weights", self.weights, "--size", "64", "--backend",
+            "conv-ae", "--json", self.folder, env=self.env)
+        result = run("train", "--index", empty, "--backend", "compressed", env=self.env, check=1)
+        self.assertIn("no CNN features to compress", result.stderr)
+        # settings that are the autoencoder's
+        result = self.train("--epochs", "3", check=2)
+        self.assertIn("the compressed backend takes --method, --latent and --weights",
+                      result.stderr)
+        result = self.train("--method", "zip", check=2)
+        self.assertIn("unknown compression method", result.stderr)
+        result = self.train("--latent", "600", check=1)
+        self.assertIn("latent size 600 is over the vectors' 512 dimensions", result.stderr)
+        result = run("train", "--index", self.db, "--method", "pca", env=self.env, check=2)
+        self.assertIn("--method and --weights are for the compressed backend", result.stderr)
+        # a compressor file cut short: named, and the catalog's codes stay searchable as they were
+        self.train()
+        model = self.db + ".compressed.safetensors"
+        with open(model, "r+b") as f:
+            f.truncate(os.path.getsize(model) - 9)
+        result = run("index", "--index", self.db, "--backend", "compressed", "--weights",
+                     self.weights, "--size", "64", self.folder, env=self.env, check=1)
+        self.assertIn("c.db.compressed.safetensors", result.stderr)
+        self.assertIn("truncated", result.stderr)
+        self.assertEqual(len(stored(self.db, "compressed")), 120)
+
+
+if __name__ == "__main__":
+    lkcatalog.setup(sys.argv)
+    unittest.main(argv=sys.argv[:1], verbosity=2)

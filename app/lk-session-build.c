@@ -42,8 +42,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The backend lk_session_build () builds: the one backend whose model the application trains. */
-#define BUILT_BACKEND LK_BACKEND_CONV_AE
+/* lk_session_build () builds the two backends whose model the application makes: the
+ * convolutional autoencoder (trained on the photos, minutes) and the compressed embeddings (a
+ * compressor fitted on the catalog's CNN vectors, seconds: then its codes are made of them). */
 
 /* The share of the bar that training takes; embedding the catalog is the rest. */
 #define TRAIN_SHARE 0.9
@@ -61,6 +62,7 @@ typedef struct
   char *root;
   char *catalog_path;
   LkTrainParams params;
+  LkEmbedder *upstream;    /* (nullable) a reference: the CNN embedder, for compressed ones */
   LkTraining *training;    /* (nullable) strong reference: a retraining */
   char *accept;            /* (nullable) a stopped retraining's model to put in place */
   LkEmbedder *embedder;    /* the result */
@@ -87,6 +89,7 @@ build_job_free (BuildJob *job)
   g_clear_pointer (&job->summary, lk_index_summary_free);
   g_clear_pointer (&job->train_summary, lk_train_summary_free);
   g_clear_object (&job->training);
+  g_clear_pointer (&job->upstream, lk_embedder_unref);
   g_free (job->accept);
   g_free (job->stopped);
   g_clear_pointer (&job->evaluation, lk_eval_result_free);
@@ -361,7 +364,35 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       return;
     }
   model_path = lk_catalog_get_model_path (catalog, job->backend);
-  if (!job->accept)
+  if (job->backend == LK_BACKEND_COMPRESSED)
+    {
+      /* compressed embeddings: fitted in a moment, then their codes are indexing */
+      LkCompressParams params = lk_compress_default_params ();
+      if (!job->upstream)
+        {
+          g_task_return_new_error (task, LK_ERROR, LK_ERROR_BAD_WEIGHTS, "%s",
+                                   _ ("The network that made the catalog’s CNN features is not "
+                                      "the one chosen in Preferences"));
+          return;
+        }
+      lk_job_begin_stage (job->job, 0.0, 0.1, NULL);
+      lk_job_report (job->job, 0.0, _ ("Fitting the compressor…"));
+      if (!lk_catalog_train_compressor (catalog, &params, NULL, lk_job_get_cancellable (job->job),
+                                        &error)
+          || !(job->embedder = lk_embedder_new_compressed (model_path, job->upstream, &error)))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              job->cancelled = TRUE;
+              g_task_return_boolean (task, TRUE);
+            }
+          else
+            g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      job->built = TRUE;
+    }
+  else if (!job->accept)
     {
       partial = partial_path (model_path, getpid (), job->training != NULL);
       remove_stale_partials (model_path);
@@ -385,12 +416,16 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
     }
 
   /* the model is in place: embedding the catalog with it is indexing */
-  if (!(job->embedder = lk_embedder_new_conv_ae (model_path, &error)))
+  if (!job->embedder && !(job->embedder = lk_embedder_new_conv_ae (model_path, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  lk_job_begin_stage (job->job, job->accept ? 0.0 : TRAIN_SHARE, 1.0, _ ("Embedding…"));
+  lk_job_begin_stage (job->job,
+                      job->accept     ? 0.0
+                      : job->upstream ? 0.1
+                                      : TRAIN_SHARE,
+                      1.0, _ ("Embedding…"));
   lk_job_report (job->job, 0.0, _ ("Embedding…"));
   if (job->training)
     lk_training_begin_embedding (job->training);
@@ -532,6 +567,17 @@ start (LkSession *self, const LkTrainParams *params, LkTraining *training, char 
   job->params = *params;
   job->training = training ? g_object_ref (training) : NULL;
   job->accept = accept;
+  if (job->backend == LK_BACKEND_COMPRESSED)
+    {
+      /* of the session's CNN, as its vectors are (lk_session_is_buildable () made sure) */
+      g_autofree char *name = g_path_get_basename (self->catalog_path);
+      LkEmbedder *cnn;
+      g_mutex_lock (&self->model_lock);
+      cnn = lk_session_embedder_for (
+        self, lk_search_index_get_identity (self->index[LK_BACKEND_CNN]), name, NULL);
+      job->upstream = cnn ? lk_embedder_ref (cnn) : NULL;
+      g_mutex_unlock (&self->model_lock);
+    }
 
   task = g_task_new (self, lk_job_get_cancellable (job->job), build_done_cb, NULL);
   g_task_set_source_tag (task, start);
@@ -540,14 +586,31 @@ start (LkSession *self, const LkTrainParams *params, LkTraining *training, char 
   g_task_set_task_data (task, job, (GDestroyNotify) build_job_free);
   g_task_run_in_thread (task, build_worker);
 
-  lk_session_set_progress (self, 0.0, accept ? _ ("Embedding…") : _ ("Reading photos…"));
+  lk_session_set_progress (self, 0.0,
+                           accept          ? _ ("Embedding…")
+                           : job->upstream ? _ ("Fitting the compressor…")
+                                           : _ ("Reading photos…"));
   lk_session_set_state (self, LK_SESSION_BUILDING);
 }
 
 gboolean
 lk_session_is_buildable (LkSession *self)
 {
-  return self->backend == BUILT_BACKEND;
+  gboolean cnn;
+
+  if (self->backend == LK_BACKEND_CONV_AE)
+    return TRUE;
+  if (self->backend != LK_BACKEND_COMPRESSED)
+    return FALSE;
+  /* made of the CNN features: once there are some, of the network the session has */
+  if (!self->index[LK_BACKEND_CNN])
+    return FALSE;
+  g_mutex_lock (&self->model_lock);
+  cnn = lk_session_embedder_for (self, lk_search_index_get_identity (self->index[LK_BACKEND_CNN]),
+                                 "", NULL)
+        != NULL;
+  g_mutex_unlock (&self->model_lock);
+  return cnn;
 }
 
 gboolean

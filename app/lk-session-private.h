@@ -52,6 +52,12 @@ LkJob *lk_session_begin_job (LkSession *self);
 /* Stops following the current run, cancelling it if @cancel. */
 void lk_session_end_job (LkSession *self, gboolean cancel);
 
+/* The embedder that makes @identity's vectors (lk-session-search.c), kept while they stay the
+ * same: the CNN features' made of the session's model. Called under model_lock.
+ * Returns: (transfer none) (nullable) */
+LkEmbedder *lk_session_embedder_for (LkSession *self, const LkModelIdentity *identity,
+                                     const char *catalog_name, GError **error);
+
 /* Forgets the retraining, deleting a stopped one's model (the catalog is closing). */
 void lk_session_drop_training (LkSession *self);
 

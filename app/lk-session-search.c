@@ -64,9 +64,9 @@ new_cnn_embedder (LkSession *self, const LkModelIdentity *identity, GError **err
 /* The embedder that makes @identity's vectors: kept while the catalog's vectors stay the same.
  * The CNN features are made of the session's model; every other backend of what its identity
  * names (a conv-ae model beside the catalog). Called under model_lock. */
-static LkEmbedder *
-embedder_for (LkSession *self, const LkModelIdentity *identity, const char *catalog_name,
-              GError **error)
+LkEmbedder *
+lk_session_embedder_for (LkSession *self, const LkModelIdentity *identity, const char *catalog_name,
+                         GError **error)
 {
   LkBackend b = identity->backend;
 
@@ -88,7 +88,7 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, const c
        GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->model_lock);
-  LkEmbedder *embedder = embedder_for (self, identity, catalog_name, error);
+  LkEmbedder *embedder = lk_session_embedder_for (self, identity, catalog_name, error);
   LkEmbedderState **state = &self->embed_state[identity->backend];
   g_autoptr (LkImage) image = NULL;
   g_autofree float *vector = NULL;

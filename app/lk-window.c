@@ -50,8 +50,7 @@ update_unavailable_page (LkWindow *self)
       /* Translators: the backend's name as the selector shows it: "Building “Conv Autoencoder”
        * for this catalog" */
       title = g_strdup_printf (_ ("Building “%s” for this catalog"), _ (info->label));
-      description = _ ("A network is learning from the catalog’s own photos; the bar above shows "
-                       "how far it is. The results appear when it is done.");
+      description = _ ("The bar above shows how far it is. The results appear when it is done.");
     }
   else
     {
@@ -59,17 +58,13 @@ update_unavailable_page (LkWindow *self)
        * built for this catalog" */
       title = g_strdup_printf (_ ("“%s” is not built for this catalog"), _ (info->label));
       if (!lk_session_is_buildable (session))
-        description = _ ("This way of measuring similarity learns from the catalog’s own photos. "
-                         "Building it comes with a later version of Lookalike; until then, CNN "
-                         "features find what looks alike.");
+        description = _ ("It is made of the catalog’s CNN features, which it does not have yet: "
+                         "they come with network weights (Preferences → Network).");
       else if (lk_session_get_state (session) == LK_SESSION_READY
                && !lk_session_can_build (session))
-        description = _ ("This way of measuring similarity learns from the catalog’s own photos, "
-                         "and this catalog cannot be written: it cannot be built here.");
+        description = _ ("This catalog cannot be written: it cannot be built here.");
       else
-        description = _ ("This way of measuring similarity learns from the catalog’s own photos. "
-                         "Building it trains a network on them, which takes a few minutes for a "
-                         "thousand photos; you can stop it at any time.");
+        description = _ (info->building);
     }
   adw_status_page_set_title (self->unavailable_page, title);
   adw_status_page_set_description (self->unavailable_page, description);

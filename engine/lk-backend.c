@@ -17,10 +17,15 @@ static const LkBackendInfo backends[LK_N_BACKENDS] = {
   [LK_BACKEND_CNN] = { LK_BACKEND_CNN, "cnn", N_ ("CNN Features"),
                        N_ ("Features of an ImageNet-pretrained network: what a photo shows") },
   [LK_BACKEND_CONV_AE] = { LK_BACKEND_CONV_AE, "conv-ae", N_ ("Conv Autoencoder"),
-                           N_ ("A convolutional autoencoder trained on the catalog’s own photos") },
+                           N_ ("A convolutional autoencoder trained on the catalog’s own photos"),
+                           N_ ("Building it trains a network on the catalog’s own photos, which "
+                               "takes a few minutes for a thousand photos; you can stop it at any "
+                               "time.") },
   [LK_BACKEND_COMPRESSED] = { LK_BACKEND_COMPRESSED, "compressed", N_ ("Compressed Embeddings"),
                               N_ ("CNN features compressed many times over, finding the same "
-                                  "products") },
+                                  "products"),
+                              N_ ("Building it fits a compressor to the catalog’s CNN features, "
+                                  "which takes seconds: no photo is read again.") },
 };
 
 const LkBackendInfo *

@@ -255,6 +255,8 @@ typedef struct
   const char *name;        /* "cnn": how the command line and the settings spell it */
   const char *label;       /* "CNN Features": the backend selector's entry */
   const char *description; /* one sentence: what it measures */
+  const char *building;    /* (nullable) for one a catalog builds: what building it does, and
+                            * how long it takes */
 } LkBackendInfo;
 
 /* @backend's entry. The label and description are English and marked for translation: a user

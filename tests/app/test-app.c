@@ -1122,6 +1122,43 @@ test_build_conv_ae (void)
   spin (50);
 }
 
+/* Compressed embeddings are built from the CNN features in a moment, no photo read again: Build
+ * It, then the dropped photo's results, ranked as the engine ranks the compressed codes. */
+static void
+test_build_compressed (void)
+{
+  g_autofree char *catalog = make_pattern_catalog ("patterns-compressed", 40);
+  g_autofree char *query = g_build_filename (scratch, "pattern-query-compressed.png", NULL);
+  LkWindow *window = new_window ();
+  LkSession *session = lk_window_get_session (window);
+  SearchWait wait = { window, 0 };
+  BuildWatch watch;
+
+  save_pattern (query, 41);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  lk_window_set_backend (window, LK_BACKEND_COMPRESSED);
+  spin (50);
+  g_assert_cmpstr (lk_window_get_page (window), ==, "unavailable");
+  g_assert_true (lk_session_is_buildable (session));
+  g_assert_true (drop_file (window, query));
+  spin (100);
+  wait.searches = lk_window_get_n_searches (window);
+  start_build (window, &watch);
+  wait_for (session_settled, window, 120, "the build");
+  stop_watching (&watch);
+  g_assert_cmpstr (lk_window_get_last_toast (window), ==,
+                   "“Compressed Embeddings” is built for this catalog");
+  g_assert_false (watch.went_back);
+  wait_for (searched, &wait, 60, "the results");
+  g_assert_cmpstr (lk_window_get_page (window), ==, "results");
+  g_assert_cmpuint (lk_session_get_n_items (session), ==, 40);
+  g_assert_true (has_vectors (window, LK_BACKEND_COMPRESSED));
+  assert_results_match_backend (window, query, LK_BACKEND_COMPRESSED);
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 /* Cancel while training, after two epochs (which lk_catalog_train () alone would keep): no model,
  * no temporary model, no conv-ae vectors; the page offers to build it again. */
 static void
@@ -1719,6 +1756,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/picture-data-limit", test_picture_data_limit);
   g_test_add_func ("/app/build-conv-ae", test_build_conv_ae);
   g_test_add_func ("/app/build-cancel-keeps-nothing", test_build_cancel_keeps_nothing);
+  g_test_add_func ("/app/build-compressed", test_build_compressed);
   g_test_add_func ("/app/retrain-live", test_retrain_live);
   g_test_add_func ("/app/retrain-cancel", test_retrain_cancel);
   g_test_add_func ("/app/without-weights", test_without_weights);

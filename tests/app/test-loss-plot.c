@@ -755,7 +755,9 @@ test_describe_at (void)
         g_free (text);
         break;
       }
-  g_assert_nonnull (lk_loss_plot_describe_at (plot, width / 2.0, y));
+  text = lk_loss_plot_describe_at (plot, width / 2.0, y);
+  g_assert_nonnull (text);
+  g_free (text);
 
   /* now with validation points, which win when they are within reach */
   for (int e = 1; e <= 5; e++)

@@ -50,6 +50,7 @@ enum
   READ_ONLY,
   BUILD_FINISHED,
   RETRAIN_FINISHED,
+  BACKENDS_CHANGED,
   N_SIGNALS
 };
 
@@ -71,8 +72,11 @@ lk_session_set_index (LkSession *self, LkBackend backend, LkSearchIndex *index)
   gboolean was = lk_session_get_searchable (self);
   guint n = lk_session_get_n_items (self);
 
+  if (self->index[backend] == index)
+    return;
   g_clear_pointer (&self->index[backend], lk_search_index_unref);
   self->index[backend] = index ? lk_search_index_ref (index) : NULL;
+  g_signal_emit (self, signals[BACKENDS_CHANGED], 0);
   if (was != lk_session_get_searchable (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEARCHABLE]);
   if (n != lk_session_get_n_items (self))
@@ -270,6 +274,9 @@ lk_session_class_init (LkSessionClass *klass)
                   G_TYPE_STRING, G_TYPE_STRING);
   /* A retraining ended (see lk_session_retrain ()): finished, discarded or failed; the
    * LkTraining says how. */
+  /* which backends have vectors, and how many, changed (lk_session_describe_backend ()) */
+  signals[BACKENDS_CHANGED] = g_signal_new ("backends-changed", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[RETRAIN_FINISHED] =
     g_signal_new ("retrain-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, LK_TYPE_TRAINING);
@@ -739,6 +746,18 @@ lk_session_close (LkSession *self)
   lk_session_set_state (self, LK_SESSION_EMPTY);
   /* last: "retrain-finished" sees the catalog closed */
   lk_session_drop_training (self);
+}
+
+gboolean
+lk_session_describe_backend (LkSession *self, LkBackend backend, int *dim, guint *n_items)
+{
+  LkSearchIndex *index = (guint) backend < LK_N_BACKENDS ? self->index[backend] : NULL;
+
+  if (!index)
+    return FALSE;
+  *dim = lk_search_index_get_dim (index);
+  *n_items = (guint) lk_search_index_get_n_items (index);
+  return TRUE;
 }
 
 LkSessionState

@@ -93,6 +93,8 @@ gboolean lk_session_get_searchable (LkSession *self);
 /* Returns: (nullable) why the current backend cannot be indexed or searched with ("No network
  * weights are installed…"), beyond not being built */
 const char *lk_session_get_backend_error (LkSession *self);
+/* Whether @backend has vectors for the open catalog: their dimension and how many. */
+gboolean lk_session_describe_backend (LkSession *self, LkBackend backend, int *dim, guint *n_items);
 /* Images searchable with the current backend. */
 guint lk_session_get_n_items (LkSession *self);
 

@@ -53,6 +53,7 @@ struct _LkWindow
   GtkFileChooserNative *chooser;
   LkResult *shown;          /* the result on the compare page */
   LkRetrainWindow *retrain; /* (nullable) weak: the Retrain dialog, shown or hidden */
+  GPtrArray *backend_rows;  /* the backend selector's bound rows (GtkListItem, borrowed) */
   char *last_toast;
   guint n_searches;
 };

@@ -697,6 +697,7 @@ lk_window_finalize (GObject *object)
   LkWindow *self = LK_WINDOW (object);
 
   g_clear_object (&self->session);
+  g_clear_pointer (&self->backend_rows, g_ptr_array_unref);
   g_clear_object (&self->settings);
   g_clear_object (&self->thumbnailer);
   g_clear_object (&self->previewer);
@@ -747,6 +748,88 @@ lk_window_class_init (LkWindowClass *klass)
   lk_window_install_actions (klass);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* The backend selector: each backend's name over what the catalog has of it                       */
+
+/* "512 dimensions · 3.2 MiB for 1,617 photos", "Not built for this catalog" */
+char *
+lk_window_describe_backend (LkWindow *self, LkBackend backend)
+{
+  g_autofree char *size = NULL;
+  guint n;
+  int dim;
+
+  if (!lk_session_get_root (self->session))
+    return g_strdup (_ (lk_backend_get_info (backend)->description));
+  if (!lk_session_describe_backend (self->session, backend, &dim, &n))
+    return g_strdup (_ ("Not built for this catalog"));
+  size = g_format_size_full ((guint64) n * dim * sizeof (float), G_FORMAT_SIZE_IEC_UNITS);
+  return g_strdup_printf (
+    /* Translators: a backend's vectors in the open catalog: "512 dimensions · 3.2 MiB for 1617
+     * photos" */
+    g_dngettext (GETTEXT_PACKAGE, "%d dimensions · %s for %u photo",
+                 "%d dimensions · %s for %u photos", n),
+    dim, size, n);
+}
+
+static void
+setup_backend_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, LkWindow *self)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title = gtk_label_new (NULL), *caption = gtk_label_new (NULL);
+  GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_xalign (GTK_LABEL (caption), 0);
+  gtk_widget_add_css_class (caption, "caption");
+  gtk_widget_add_css_class (caption, "dim-label");
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), caption);
+  gtk_box_append (GTK_BOX (row), box);
+  gtk_box_append (GTK_BOX (row), check);
+  gtk_list_item_set_child (item, row);
+}
+
+static void
+update_backend_row (LkWindow *self, GtkListItem *item)
+{
+  GtkWidget *box = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkWidget *title = gtk_widget_get_first_child (box);
+  LkBackend backend = (LkBackend) gtk_list_item_get_position (item);
+  g_autofree char *caption = NULL;
+
+  if ((guint) backend >= LK_N_BACKENDS)
+    return;
+  caption = lk_window_describe_backend (self, backend);
+  gtk_label_set_label (GTK_LABEL (title), _ (lk_backend_get_info (backend)->label));
+  gtk_label_set_label (GTK_LABEL (gtk_widget_get_next_sibling (title)), caption);
+  /* the current one checked, as the selector's own rows are */
+  gtk_widget_set_opacity (gtk_widget_get_next_sibling (box),
+                          gtk_drop_down_get_selected (self->backend_dropdown) == (guint) backend);
+}
+
+static void
+bind_backend_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, LkWindow *self)
+{
+  update_backend_row (self, item);
+  g_ptr_array_add (self->backend_rows, item);
+}
+
+static void
+unbind_backend_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, LkWindow *self)
+{
+  g_ptr_array_remove_fast (self->backend_rows, item);
+}
+
+static void
+backends_changed_cb (LkWindow *self)
+{
+  for (guint i = 0; i < self->backend_rows->len; i++)
+    update_backend_row (self, self->backend_rows->pdata[i]);
+}
+
 /* Whether there are CNN weights to index with: chosen in Preferences, or installed. */
 static gboolean
 cnn_weights_available (LkWindow *self)
@@ -787,6 +870,14 @@ lk_window_init (LkWindow *self)
       gtk_string_list_append (labels, _ (lk_backend_get_info ((LkBackend) i)->label));
     gtk_drop_down_set_model (self->backend_dropdown, G_LIST_MODEL (labels));
   }
+  {
+    g_autoptr (GtkListItemFactory) rows = gtk_signal_list_item_factory_new ();
+    self->backend_rows = g_ptr_array_new ();
+    g_signal_connect (rows, "setup", G_CALLBACK (setup_backend_row_cb), self);
+    g_signal_connect (rows, "bind", G_CALLBACK (bind_backend_row_cb), self);
+    g_signal_connect (rows, "unbind", G_CALLBACK (unbind_backend_row_cb), self);
+    gtk_drop_down_set_list_factory (self->backend_dropdown, rows);
+  }
   backend = g_settings_get_string (self->settings, "backend");
   lk_backend_from_string (backend, &b);
   /* CNN features need network weights; without any, the convolutional autoencoder, which is
@@ -818,8 +909,13 @@ lk_window_init (LkWindow *self)
   g_signal_connect_swapped (self->session, "build-finished", G_CALLBACK (build_finished_cb), self);
   g_signal_connect_swapped (self->session, "retrain-finished", G_CALLBACK (retrain_finished_cb),
                             self);
+  g_signal_connect_swapped (self->session, "backends-changed", G_CALLBACK (backends_changed_cb),
+                            self);
+  g_signal_connect_swapped (self->session, "notify::state", G_CALLBACK (backends_changed_cb), self);
   g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
                             G_CALLBACK (backend_changed_cb), self);
+  g_signal_connect_swapped (self->backend_dropdown, "notify::selected",
+                            G_CALLBACK (backends_changed_cb), self);
   g_signal_connect_swapped (self->results_spin, "value-changed", G_CALLBACK (results_changed_cb),
                             self);
 

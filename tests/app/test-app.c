@@ -1155,6 +1155,24 @@ test_build_compressed (void)
   g_assert_cmpuint (lk_session_get_n_items (session), ==, 40);
   g_assert_true (has_vectors (window, LK_BACKEND_COMPRESSED));
   assert_results_match_backend (window, query, LK_BACKEND_COMPRESSED);
+  /* the selector's rows say what the catalog has of each backend */
+  {
+    int dim;
+    guint n;
+    GtkWidget *dropdown = GTK_WIDGET (
+      gtk_widget_get_template_child (GTK_WIDGET (window), LK_TYPE_WINDOW, "backend_dropdown"));
+    g_assert_true (lk_session_describe_backend (session, LK_BACKEND_COMPRESSED, &dim, &n));
+    g_assert_cmpint (dim, ==, 32);
+    g_assert_cmpuint (n, ==, 40);
+    g_assert_true (lk_session_describe_backend (session, LK_BACKEND_CNN, &dim, &n));
+    g_assert_cmpint (dim, ==, 512);
+    g_assert_false (lk_session_describe_backend (session, LK_BACKEND_CONV_AE, &dim, &n));
+    g_autofree char *compressed = lk_window_describe_backend (window, LK_BACKEND_COMPRESSED);
+    g_autofree char *conv_ae = lk_window_describe_backend (window, LK_BACKEND_CONV_AE);
+    g_assert_cmpstr (compressed, ==, "32 dimensions · 5.0\u00a0KiB for 40 photos");
+    g_assert_cmpstr (conv_ae, ==, "Not built for this catalog");
+    g_assert_nonnull (gtk_drop_down_get_list_factory (GTK_DROP_DOWN (dropdown)));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   spin (50);
 }

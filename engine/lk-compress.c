@@ -22,12 +22,15 @@
 /* codes written per transaction */
 #define COMPRESS_BATCH 1024
 
+/* the codes' length when none is asked for */
+#define DEFAULT_LATENT 32
+
 LkCompressParams
 lk_compress_default_params (void)
 {
   LkCompressParams params = {
     .method = LK_COMPRESS_PCA,
-    .latent = 32,
+    .latent = 0,
     .output = NULL,
   };
   return params;
@@ -74,9 +77,21 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
                      lk_catalog_get_name (catalog));
       return FALSE;
     }
+  if (!(vectors = lk_catalog_load_vectors (catalog, LK_BACKEND_CNN, error)))
+    return FALSE;
+  if (vectors->n < 2)
+    {
+      g_set_error (
+        error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+        "%s: a compressor is fitted on at least 2 CNN vectors, and it has %" G_GSIZE_FORMAT,
+        lk_catalog_get_name (catalog), vectors->n);
+      return FALSE;
+    }
+  /* by default 32, fewer for a catalog too small to give 32 components */
+  if (params.latent == 0)
+    params.latent = (int) MIN ((gsize) MIN (DEFAULT_LATENT, upstream->dim), vectors->n - 1);
   config = (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent };
-  if (!(compressor = lk_compressor_new (&config, error))
-      || !(vectors = lk_catalog_load_vectors (catalog, LK_BACKEND_CNN, error)))
+  if (!(compressor = lk_compressor_new (&config, error)))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;

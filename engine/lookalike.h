@@ -661,8 +661,9 @@ typedef enum
 typedef struct
 {
   LkCompressMethod method; /* (LK_COMPRESS_PCA) */
-  int latent;              /* the codes' length, 1–1024 and at most the CNN's (32) */
-  const char *output;      /* the compressor file to write; NULL: lk_catalog_get_model_path () */
+  int latent; /* the codes' length, 1–1024 and at most the CNN's; 0: 32, or one less than the
+               * catalog's vectors when it has fewer (0) */
+  const char *output; /* the compressor file to write; NULL: lk_catalog_get_model_path () */
 } LkCompressParams;
 
 LkCompressParams lk_compress_default_params (void);

@@ -121,6 +121,21 @@ class Compressed(lkcatalog.Base):
         self.assertTrue(os.path.exists(self.db + ".compressed.safetensors"))
         self.assertEqual(result["backend"], "compressed")
 
+    def test_a_small_catalog_gets_shorter_codes(self):
+        # ten photos cannot give 32 components: the default is one less than the vectors
+        small = os.path.join(self.tmp, "small")
+        export(small, 1)
+        db = os.path.join(self.tmp, "small.db")
+        self.index(small, db)
+        summary = json.loads(run("train", "--index", db, "--backend", "compressed", "--json",
+                                 env=self.env, check=0).stdout)
+        self.assertEqual((summary["vectors"], summary["latent"], summary["embedded"]), (10, 9, 10))
+        # asked for, 32 is refused with the reason
+        result = run("train", "--index", db, "--backend", "compressed", "--latent", "32",
+                     env=self.env, check=1)
+        self.assertIn("10 vectors cannot give 32 principal components: it takes at least 33",
+                      result.stderr)
+
     def test_other_cnn_weights_invalidate_it(self):
         self.train()
         self.assertEqual(len(stored(self.db, "compressed")), 120)

@@ -40,7 +40,8 @@ lk_cli_eval (int argc, char **argv)
       N_ ("Catalog file (default: the one last indexed)"), N_ ("FILE") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
       N_ (
-        "cnn or conv-ae (default: cnn where the catalog has CNN vectors or weights are installed)"),
+        "cnn, conv-ae or compressed (default: cnn where the catalog has CNN vectors or weights are "
+        "installed)"),
       N_ ("NAME") },
     { "k", 'k', 0, G_OPTION_ARG_INT, &k, N_ ("Neighbours per query (10)"), "K" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print JSON"), NULL },

@@ -177,7 +177,8 @@ lk_cli_index (int argc, char **argv)
       N_ ("Catalog file (default: one per folder under ~/.local/share/lookalike/catalogs)"),
       N_ ("FILE") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
-      N_ ("cnn or conv-ae (default: cnn when weights are given or installed, or the catalog has "
+      N_ ("cnn, conv-ae or compressed (default: cnn when weights are given or installed, or the "
+          "catalog has "
           "CNN vectors; else conv-ae)"),
       N_ ("NAME") },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,

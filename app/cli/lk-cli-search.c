@@ -50,7 +50,8 @@ lk_cli_search (int argc, char **argv)
       N_ ("Catalog file (default: the one last indexed)"), N_ ("FILE") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
       N_ (
-        "cnn or conv-ae (default: cnn where the catalog has CNN vectors or weights are installed)"),
+        "cnn, conv-ae or compressed (default: cnn where the catalog has CNN vectors or weights are "
+        "installed)"),
       N_ ("NAME") },
     { "k", 'k', 0, G_OPTION_ARG_INT, &k, N_ ("Number of results (10)"), "K" },
     { "exclude-self", 'x', 0, G_OPTION_ARG_NONE, &exclude_self,

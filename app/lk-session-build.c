@@ -181,28 +181,6 @@ train_thread (gpointer data)
   return NULL;
 }
 
-typedef struct
-{
-  LkCatalog *catalog;
-  LkEmbedder *embedder;
-  LkJob *job;
-  LkIndexSummary **summary;
-  GError *error;
-  gboolean ok;
-} EmbedRun;
-
-static gpointer
-embed_thread (gpointer data)
-{
-  EmbedRun *run = data;
-  LkIndexParams params = lk_index_default_params ();
-
-  run->ok =
-    lk_catalog_index (run->catalog, run->embedder, &params, lk_job_index_progress_cb, run->job,
-                      run->summary, lk_job_get_cancellable (run->job), &run->error);
-  return NULL;
-}
-
 /* Trains the model into @partial and puts it at @model_path; FALSE with @error when it failed,
  * FALSE without when it was cancelled. Nothing is left at @partial either way. */
 static gboolean
@@ -429,22 +407,18 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   lk_job_report (job->job, 0.0, _ ("Embedding…"));
   if (job->training)
     lk_training_begin_embedding (job->training);
-  {
-    EmbedRun run = { catalog, job->embedder, job->job, &job->summary, NULL, FALSE };
-    lk_session_run_below ("lk-indexer", embed_thread, &run);
-    if (!run.ok)
-      {
-        if (!g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-          {
-            /* the model is in place all the same: what was embedded with it is searched */
-            job->index = lk_catalog_load (catalog, job->backend, NULL);
-            g_task_return_error (task, run.error);
-            return;
-          }
-        job->cancelled = TRUE;
-        g_clear_error (&run.error);
-      }
-  }
+  if (!lk_session_index_below (catalog, job->embedder, job->job, &job->summary, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* the model is in place all the same: what was embedded with it is searched */
+          job->index = lk_catalog_load (catalog, job->backend, NULL);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      job->cancelled = TRUE;
+      g_clear_error (&error);
+    }
   /* after a cancel, what was committed; a folder with nothing readable has nothing to load */
   job->index = lk_catalog_load (catalog, job->backend, job->cancelled ? NULL : &error);
   if (!job->index && error)

@@ -58,6 +58,11 @@ void lk_session_end_job (LkSession *self, gboolean cancel);
 LkEmbedder *lk_session_embedder_for (LkSession *self, const LkModelIdentity *identity,
                                      const char *catalog_name, GError **error);
 
+/* Brings @embedder's vectors of @catalog up to date, reporting through @job, on a lower-priority
+ * thread (lk_session_run_below ()), and waits for it. */
+gboolean lk_session_index_below (LkCatalog *catalog, LkEmbedder *embedder, LkJob *job,
+                                 LkIndexSummary **summary, GError **error);
+
 /* Forgets the retraining, deleting a stopped one's model (the catalog is closing). */
 void lk_session_drop_training (LkSession *self);
 

@@ -473,10 +473,9 @@ index_thread (gpointer data)
   return NULL;
 }
 
-/* Brings @embedder's vectors up to date, on a lower-priority thread. */
-static gboolean
-index_below (LkCatalog *catalog, LkEmbedder *embedder, LkJob *job, LkIndexSummary **summary,
-             GError **error)
+gboolean
+lk_session_index_below (LkCatalog *catalog, LkEmbedder *embedder, LkJob *job,
+                        LkIndexSummary **summary, GError **error)
 {
   IndexRun run = { catalog, embedder, job, summary, NULL, FALSE };
 
@@ -593,7 +592,7 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           return;
         }
       lk_job_begin_stage (job->job, 0.0, 1.0 / runs, NULL);
-      if (!index_below (catalog, embedder, job->job, &job->summary, &error))
+      if (!lk_session_index_below (catalog, embedder, job->job, &job->summary, &error))
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {
@@ -613,7 +612,7 @@ open_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancella
         continue;
       lk_job_begin_stage (job->job, (double) run / runs, (double) (run + 1) / runs,
                           _ ("Embedding…"));
-      if (!index_below (catalog, job->embedder[b], job->job, &summary, &error))
+      if (!lk_session_index_below (catalog, job->embedder[b], job->job, &summary, &error))
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             {

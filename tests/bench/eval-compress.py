@@ -279,7 +279,8 @@ METHODS = {
     "ae-mse": {"encoder": "mlp", "loss": "mse"},
     "ae-pair": {"encoder": "mlp", "loss": "pair"},
     "ae-kl": {"encoder": "mlp", "loss": "kl"},
-    "ae-kl-rec": {"encoder": "mlp", "loss": "kl", "rec": 1.0},
+    "ae-kl-rand": {"encoder": "mlp", "loss": "kl", "m": 0},
+    "ae-kl-rec": {"encoder": "mlp", "loss": "kl", "rec": 0.1},
     "lin-kl": {"encoder": "linear", "loss": "kl"},
     "lin-pair": {"encoder": "linear", "loss": "pair"},
     "ae-mse-h1024": {"encoder": "mlp", "loss": "mse", "hidden": 1024},
@@ -615,6 +616,11 @@ SWEEP = [
     ("lin-kl lr=1e-3", "lin-kl", {"lr": 1e-3}),
     ("lin-kl tau=0.1", "lin-kl", {"tau": 0.1}),
     ("lin-kl mu=0.05", "lin-kl", {"mu": 0.05}),
+    ("lin-kl m=0", "lin-kl", {"m": 0}),
+    ("ae-kl m=0 tau=0.02", "ae-kl", {"m": 0, "tau": 0.02}),
+    ("ae-kl m=0 tau=0.1", "ae-kl", {"m": 0, "tau": 0.1}),
+    ("ae-kl m=0 rec=0.1", "ae-kl", {"m": 0, "rec": 0.1}),
+    ("ae-kl m=0 h=1024", "ae-kl", {"m": 0, "hidden": 1024}),
     ("ae-mse", "ae-mse", {}),
     ("ae-mse h=1024", "ae-mse", {"hidden": 1024}),
 ]
@@ -676,7 +682,7 @@ def sweep(args, data, seeds):
     start = time.monotonic()
     rows = []
     for label, method, over in SWEEP:
-        if args.methods_given and method not in args.methods:
+        if args.sweep != "all" and label not in args.sweep.split(","):
             continue
         for d in args.sizes:
             row = measure(data, label, d, seeds, recipe(method, **dict(args.overrides, **over)))
@@ -697,7 +703,8 @@ def main():
     parser.add_argument("--methods", default="")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hyperparameter of every learned method (repeatable)")
-    parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--sweep", nargs="?", const="all", metavar="LABEL,...",
+                        help="the hyperparameter sweep (every row, or those named)")
     parser.add_argument("--products", default=os.path.join(SHARED, "data", "products"))
     parser.add_argument("--weights", default=os.path.join(SHARED, "models",
                                                           "squeezenet1_1-imagenet.safetensors"))
@@ -715,7 +722,6 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     # the CLI remembers "the catalog last indexed" under XDG_DATA_HOME: keep that in WORK
     args.env = dict(os.environ, XDG_DATA_HOME=os.path.join(args.work, "xdg"))
-    args.methods_given = bool(args.methods)
     if args.quick:
         args.only = args.only or "products"
         args.sizes = "32,128"
@@ -723,7 +729,8 @@ def main():
         args.methods = args.methods or "pca,pca-w0.25,ae-mse,ae-kl,lin-kl"
         args.set = ["epochs=60"] + args.set
     args.methods = [m for m in (args.methods or ",".join(list(PCA) + [
-        "ae-mse", "ae-pair", "ae-kl", "ae-kl-rec", "lin-kl", "lin-pair"])).split(",") if m]
+        "ae-mse", "ae-pair", "ae-kl", "ae-kl-rand", "ae-kl-rec", "lin-kl", "lin-pair"])).split(",")
+        if m]
     for m in args.methods:
         if m not in PCA and m not in METHODS:
             raise SystemExit(f"--methods: unknown {m} (known: {', '.join(list(PCA) + list(METHODS))})")

@@ -3,73 +3,81 @@
 #
 # Copyright 2026 The Lookalike authors
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Usage: tests/bench/eval-compress.py [--builddir _build] [--cli FILE] [--work DIR] [--quick]
-                                     [--only products|fashion] [--sizes 16,32,64,128,256]
-                                     [--seeds 2] [--methods NAME,...] [--sweep]
-                                     [--products DIR] [--weights FILE] [--per-class 800]
-                                     [--threads 1] [--json FILE]
+"""Usage: tests/bench/eval-compress.py [--work DIR] [--quick] [--only products|fashion]
+                                     [--sizes 16,32,64,128,256] [--seeds 2] [--methods NAME,...]
+                                     [--set KEY=VALUE]... [--sweep [LABEL,...]]
+                                     [--builddir _build] [--cli FILE] [--products DIR]
+                                     [--weights FILE] [--per-class 500] [--threads 1]
+                                     [--json FILE]
 
-A research script, not a test. It measures how much retrieval quality a small code (16-256
-floats, or bytes) learnt from a catalog's own CNN vectors keeps, to choose the default of a
-"compressed embeddings" backend. Run it with Debian's /usr/bin/python3 (numpy, torch).
+A research script, not a test: how much retrieval quality a small code (16-256 floats, or
+bytes) learnt from a catalog's own CNN vectors keeps, to choose the default compressor of a
+"compressed embeddings" backend. Run it with Debian's /usr/bin/python3 (numpy, torch 1.13);
+the whole run takes about an hour per data set on one core, --quick under a minute.
 
-Data: two catalogs indexed by `lookalike-cli index` with the ImageNet SqueezeNet 1.1 weights
-(512-d vectors, table embeddings, backend 'cnn'), each item labelled by its top folder:
-  products  ../shared/data/products, 1,617 product photos in 59 article types;
-  fashion   Fashion-MNIST, --per-class N (800) test images of each of the 10 classes, exported
+Data: two catalogs indexed by `lookalike-cli index --backend cnn` with the ImageNet SqueezeNet
+1.1 weights (512-d, table embeddings), each item labelled by its top folder:
+  products  ../shared/data/products: 1,617 product photos in 59 article types;
+  fashion   Fashion-MNIST: --per-class N (500) test images of each of the 10 classes, exported
             as PNG by `lookalike-demo export` (Debian's dataset-fashion-mnist).
-WORK (default /tmp/lookalike-bench/eval-compress) holds the exported PNGs and the catalogs;
-indexing is incremental, so a second run costs seconds.
+WORK (default /tmp/lookalike-bench/eval-compress) keeps the PNGs and the catalogs; indexing is
+incremental, so a second run starts at once.
 
-Every vector goes through the engine's CNN post-transform first (lk_embedder_mean_fit/apply
+Every vector first goes through the engine's CNN post-transform (lk_embedder_mean_fit/apply,
 then unit length, as engine/search/lk-search-index.c does): centred on the catalog mean shrunk
-by n / (n + 16), then L2-normalised. That 512-d X is the input of every compressor and the
-uncompressed baseline. Codes are compared by cosine.
+by n / (n + 16), then L2-normalised. That 512-d X is the uncompressed baseline and the input of
+every compressor, which is fitted on the catalog itself (the product's situation: the user's
+catalog is the training set). Codes are compared by cosine.
 
 Metric: leave-one-out precision@10 by label, as `lookalike-cli eval` computes it (each item
-queries all the others; higher cosine first, ties to the lower row; mean over items of the
-fraction of its 10 nearest with its label). Per method and size:
-  P@10      fit on the whole catalog, every item queries the others; mean +- half the range
-            over the seeds (the learned methods' initialisation and validation split)
-  rc        the same on the codes re-centred on their (shrunk) catalog mean and normalised
-  kNN       recall of the uncompressed top-10: overlap of each item's 10 nearest by code with
-            its 10 nearest by X, leave-one-out (label-free: what a compressor can aim at)
-  held-out  fit on a random 80 % of the catalog (one split per seed); the other 20 % query
-            the whole catalog (codes of every item from that fit). The raw row gives the
-            uncompressed figure on the same queries.
-  self      reconstruction's nearest catalog vector (cosine, over X) is the item itself
-  rec-cos   mean cosine between x and its reconstruction (PCA: from the first d components)
-  MSE       per-element squared error of the reconstruction of the held-out 20 %
-  epochs    best epoch / epochs run, training seconds (full fit, mean over seeds)
-Compressors (input X, fitted on the catalog itself, the product's situation):
-  pca          PCA on the centred X, the first d components
-  pca-w0.25, pca-w0.5, pca-w1
-               the same with component j scaled by eigenvalue_j ^ -alpha (alpha 1: whitened;
-               eigenvalues floored at 1e-6 of the largest)
-  ae-mse       MLP autoencoder D-h-h-d-h-h-D, ReLU, linear code and output, Adam, batch 256,
-               reconstruction error; 10 % of the fitting set held out, early stopping on its
-               MSE (patience 20 epochs)
-  ae-pair      the same encoder; loss = weighted MSE between the batch's input-space and
-               code-space cosine matrices, weight 1 + beta on each row's 5 highest
-  ae-kl        the same encoder; ListNet/KL distillation: per row of the batch,
-               KL(softmax(S_in / tau) || softmax(S_code / tau)) over the other rows, plus
-               mu x uniformity (log mean exp(-2 |u_i - u_j|^2) over the unit codes)
-  ae-kl-rec    ae-kl plus rec x |x - decoder(z)|^2
-  lin-kl       a linear encoder (d x 512, initialised with PCA's components) trained by ae-kl's
-               loss; lin-pair likewise with ae-pair's
-The neighbourhood losses see batches of anchors, each with m of its K = 20 nearest (in X,
-among the training items): the true neighbours the softmax is to keep, alongside the other
-anchors as negatives; they stop early on the held-out 10 %'s kNN recall (its top-10 among the
-fitting set by code against by X).
-int8: the best method at 32 and 128 (highest mean P@10 and held-out P@10), and PCA, with its
-unit codes quantised per dimension (catalog min/max to uint8, dequantised; or int8 with one
-scale for all dimensions, integer dot products, exact in float32 up to 1,040 dimensions):
-recall@10 of the quantised search against the float codes' own top-10, and P@10.
+queries all the others; higher cosine first, equal ones by lower row; the mean over items of the
+fraction of its 10 nearest with its label; the raw row reproduces the CLI's figure). Columns:
+  P@10        fitted on the whole catalog; mean ± half the range over the seeds (a learned
+              method's initialisation and validation split; PCA has none)
+  rc          P@10 of the codes re-centred on their (shrunk) catalog mean and normalised
+  kNN         recall of the uncompressed top-10: overlap of each item's 10 nearest by code
+              with its 10 nearest by X (label-free: what a compressor can aim at)
+  held-out    fitted on a random 80 % of the catalog (one split per seed); the other 20 % query
+              the whole catalog, every item coded by that fit: does a method only memorise?
+  Δ held-out  held-out minus the uncompressed figure on the same split (the splits differ
+              from each other more than the methods do)
+  self        the reconstruction's nearest catalog vector (cosine, over X) is the item itself
+  rec-cos     mean cosine between x and its reconstruction (PCA: from the first d components)
+  MSE         per-element squared error of the reconstruction of the held-out 20 %
+  epochs      best epoch / epochs run; train s: seconds of one full fit (means over seeds)
+Compressors:
+  pca         PCA on the centred X, the first d components
+  pca-wA      the same, component j scaled by eigenvalue_j ^ -A (A = 0.25, 0.5; 1 whitens;
+              eigenvalues floored at 1e-6 of the largest)
+  ae-mse      MLP autoencoder D-h-h-d-h-h-D (h 512), ReLU, linear code and output; Adam (lr
+              1e-3), batch 256; loss |x - decoder(z)|^2
+  ae-pair     the same encoder, no decoder; loss: MSE between the batch's input-space and
+              code-space cosine matrices, weight 1 + beta on each row's 5 highest (beta 0)
+  ae-kl       the same encoder; loss: per row of the batch, KL(softmax(S_in / tau) ||
+              softmax(S_code / tau)) over the other rows (ListNet distillation, tau 0.05), plus
+              mu x uniformity, log mean exp(-2 |u_i - u_j|^2) of the unit codes (mu 0)
+  ae-kl-rand  ae-kl on plain shuffled batches (m 0: no neighbour mining)
+  ae-kl-rec   ae-kl plus rec x |x - decoder(z)|^2 (rec 0.1)
+  lin-kl      a linear encoder (d x 512 and a bias, initialised with PCA) trained by ae-kl's
+              loss (lr 3e-4); lin-pair likewise by ae-pair's
+The neighbourhood losses (but ae-kl-rand) see batches of anchors, each with m = 3 of its 20
+nearest training rows (by X): the true neighbours the softmax is to keep, beside the other
+anchors and their neighbours as the rest of the list. Training holds 10 % of the fitting rows
+out: ae-mse watches their MSE, the others their kNN recall within the fitting rows; a plateau
+(no progress by 0.2 % of the MSE or 0.001 of recall for 100 steps, at least 5 epochs) halves
+the learning rate, the fifth plateau stops, and the best epoch's weights are kept.
+8-bit codes: at 32 and 128, the best row (mean of P@10 and held-out), the best learned one and
+PCA. The unit codes quantised per dimension between the catalog's min and max to uint8 and
+dequantised, both sides (u8) or the catalog's alone (u8-asym, float queries); or int8 with one
+scale for every dimension, integer dot products (i8; exact in float32); or int8 with one scale
+per dimension, integer dot products without the scales (i8-dim, the naive integer kernel).
+recall@10 of the 8-bit search against the float codes' own top-10, and its P@10.
 
---sweep runs, instead, the neighbourhood objective's hyperparameters one at a time around the
-defaults at d = 32 and 128. --quick (under 2 minutes): products only, sizes 32 and 128, one
-seed, fewer methods, fewer epochs. Threads: --threads (1) for torch and OpenBLAS; the 2-core
-machine is shared, and on it one thread trains as fast as two.
+--sweep [LABEL,...] runs, instead, the rows of SWEEP (the neighbourhood objectives'
+hyperparameters, one change at a time) at --sizes; --set KEY=VALUE overrides a hyperparameter
+of every learned method (the keys of DEFAULTS). --quick: products only, 32 and 128, one seed,
+five methods, at most 60 epochs. --threads (1) for torch and OpenBLAS: the machine has 2 cores,
+and on it one thread trains as fast as two.
 """
 import argparse
 import ctypes
@@ -79,6 +87,7 @@ import subprocess
 import sys
 import time
 
+# OpenBLAS reads its thread count when it loads, before argparse runs: --threads, early
 THREADS = "1"
 for _i, _a in enumerate(sys.argv):
     if _a.startswith("--threads"):
@@ -733,7 +742,8 @@ def main():
         if m]
     for m in args.methods:
         if m not in PCA and m not in METHODS:
-            raise SystemExit(f"--methods: unknown {m} (known: {', '.join(list(PCA) + list(METHODS))})")
+            known = ", ".join(list(PCA) + list(METHODS))
+            raise SystemExit(f"--methods: unknown {m} (known: {known})")
     args.sizes = [int(v) for v in args.sizes.split(",")]
     args.overrides = {}
     for item in args.set:

@@ -25,6 +25,31 @@
 /* the codes' length when none is asked for */
 #define DEFAULT_LATENT 32
 
+/* the MLP compressors' hidden width (tests/bench/eval-compress.py) */
+#define MLP_HIDDEN 512
+
+typedef struct
+{
+  const LkCompressParams *params;
+} Relay;
+
+static void
+relay_progress (const LkCompressorTrainProgress *p, gpointer user_data)
+{
+  const Relay *relay = user_data;
+  LkCompressProgress out = {
+    .epoch = p->epoch,
+    .epochs = p->epochs,
+    .loss = p->loss,
+    .score = p->score,
+    .best_score = p->best_score,
+    .best_epoch = p->best_epoch,
+  };
+
+  if (relay->params->progress)
+    relay->params->progress (&out, relay->params->user_data);
+}
+
 LkCompressParams
 lk_compress_default_params (void)
 {
@@ -32,6 +57,10 @@ lk_compress_default_params (void)
     .method = LK_COMPRESS_PCA,
     .latent = 0,
     .output = NULL,
+    .epochs = 0,
+    .seed = 0,
+    .n_threads = 0,
+    .progress = NULL,
   };
   return params;
 }
@@ -90,7 +119,10 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
   /* by default 32, fewer for a catalog too small to give 32 components */
   if (params.latent == 0)
     params.latent = (int) MIN ((gsize) MIN (DEFAULT_LATENT, upstream->dim), vectors->n - 1);
-  config = (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent };
+  config =
+    (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent, 0 };
+  if (lk_compressor_method_is_mlp (config.method))
+    config.hidden = MLP_HIDDEN;
   if (!(compressor = lk_compressor_new (&config, error)))
     return FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -101,33 +133,69 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
   in_mean = g_new0 (float, upstream->dim);
   if (klass->post_fit && klass->post_floats (upstream->dim) == (gsize) upstream->dim)
     klass->post_fit (in_mean, vectors->vectors, vectors->n, upstream->dim);
-  if (!lk_compressor_fit_pca (compressor, in_mean, vectors->vectors, vectors->n, error))
-    return FALSE;
+  if (config.method == LK_COMPRESSOR_PCA)
+    {
+      if (!lk_compressor_fit_pca (compressor, in_mean, vectors->vectors, vectors->n, error))
+        return FALSE;
+    }
+  else
+    {
+      LkCompressorTrainParams train = lk_compressor_train_default_params (config.method);
+      LkCompressorTrainProgress done;
+      Relay relay = { &params };
+      if (params.epochs)
+        train.epochs = params.epochs;
+      train.seed = params.seed;
+      train.n_threads = params.n_threads;
+      if (!lk_compressor_train (compressor, in_mean, vectors->vectors, vectors->n, &train,
+                                relay_progress, &relay, &done, cancellable, error))
+        {
+          if (error && *error && (*error)->domain == LK_ERROR)
+            g_prefix_error (error, "%s: ", lk_catalog_get_name (catalog));
+          return FALSE;
+        }
+      summary->epochs = done.epoch;
+      summary->best_epoch = done.best_epoch;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* the share of the variance the codes keep: theirs over the prepared vectors' whole */
+  /* the share of the variance the codes keep: 1 − their reconstructions' error over the prepared
+   * vectors' variance (for principal components, the kept components' share of the variance) */
   {
-    g_autofree float *x = g_memdup2 (vectors->vectors, vectors->n * upstream->dim * sizeof (float));
+    int D = upstream->dim, d = config.latent;
+    g_autofree float *x = g_memdup2 (vectors->vectors, vectors->n * D * sizeof (float));
+    g_autofree float *codes = g_new (float, (gsize) COMPRESS_BATCH *d);
+    g_autofree float *recon = g_new (float, (gsize) COMPRESS_BATCH *D);
+    g_autofree double *mean = g_new0 (double, D);
+    double error_sum = 0;
     lk_compressor_prepare (compressor, x, vectors->n);
     for (gsize i = 0; i < vectors->n; i++)
-      for (int k = 0; k < upstream->dim; k++)
-        {
-          double v = x[i * upstream->dim + k] - compressor->mean[k];
-          total += v * v;
-        }
-    total /= MAX (vectors->n - 1, 1);
-    for (int j = 0; j < config.latent; j++)
-      kept += compressor->variance[j];
+      for (int k = 0; k < D; k++)
+        mean[k] += x[i * D + k];
+    for (int k = 0; k < D; k++)
+      mean[k] /= vectors->n;
+    for (gsize first = 0; first < vectors->n; first += COMPRESS_BATCH)
+      {
+        gsize m = MIN (COMPRESS_BATCH, vectors->n - first);
+        lk_compressor_encode (compressor, codes, x + first * D, m);
+        lk_compressor_decode (compressor, recon, codes, m);
+        for (gsize i = 0; i < m * D; i++)
+          {
+            double e = (double) recon[i] - x[first * D + i], v = x[first * D + i] - mean[i % D];
+            error_sum += e * e;
+            total += v * v;
+          }
+      }
+    kept = total - error_sum;
   }
-
   summary->model_path = params.output ? g_strdup (params.output)
                                       : lk_catalog_get_model_path (catalog, LK_BACKEND_COMPRESSED);
   summary->method = params.method;
   summary->in_dim = upstream->dim;
   summary->latent = params.latent;
   summary->n_items = vectors->n;
-  summary->retained_variance = total > 0 ? MIN (kept / total, 1.0) : 1.0;
+  summary->retained_variance = total > 0 ? CLAMP (kept / total, 0.0, 1.0) : 1.0;
   summary->seconds = (g_get_monotonic_time () - start) / 1e6;
 
   info->config = config;

@@ -33,7 +33,11 @@ lk_compressor_info_free (LkCompressorInfo *info)
 static char *
 config_json (const LkCompressorConfig *c)
 {
-  /* keys in byte order, like every canonical text here */
+  /* keys in byte order, like every canonical text here; "pca" has no hidden width */
+  if (lk_compressor_method_is_mlp (c->method))
+    return g_strdup_printf ("{\"hidden\":%d,\"in_dim\":%d,\"latent\":%d,\"method\":\"%s\"}",
+                            c->hidden, c->in_dim, c->latent,
+                            lk_compressor_method_to_string (c->method));
   return g_strdup_printf ("{\"in_dim\":%d,\"latent\":%d,\"method\":\"%s\"}", c->in_dim, c->latent,
                           lk_compressor_method_to_string (c->method));
 }
@@ -115,6 +119,7 @@ read_config (const char *text, LkCompressorConfig *c)
     return FALSE;
   c->in_dim = (int) CLAMP (json_object_get_int_member_with_default (o, "in_dim", 0), 0, G_MAXINT);
   c->latent = (int) CLAMP (json_object_get_int_member_with_default (o, "latent", 0), 0, G_MAXINT);
+  c->hidden = (int) CLAMP (json_object_get_int_member_with_default (o, "hidden", 0), 0, G_MAXINT);
   /* exactly what this version writes */
   again = config_json (c);
   return g_str_equal (again, text);

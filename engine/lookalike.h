@@ -656,7 +656,20 @@ gboolean lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params,
 typedef enum
 {
   LK_COMPRESS_PCA, /* "pca": the leading principal components of the prepared CNN vectors */
+  LK_COMPRESS_AE,  /* "ae": an MLP autoencoder trained to reconstruct them */
+  LK_COMPRESS_NBR, /* "nbr": the same MLP, trained to keep each vector's nearest neighbours */
 } LkCompressMethod;
+
+typedef struct
+{
+  int epoch, epochs; /* finished, at most (a plateau ends it earlier) */
+  double loss;       /* the epoch's mean training loss */
+  double score; /* validation: ae −(mean squared error), nbr recall@10 of the held-out rows */
+  double best_score;
+  int best_epoch;
+} LkCompressProgress;
+
+typedef void (*LkCompressProgressFunc) (const LkCompressProgress *progress, gpointer user_data);
 
 typedef struct
 {
@@ -664,6 +677,11 @@ typedef struct
   int latent; /* the codes' length, 1–1024 and at most the CNN's; 0: 32, or one less than the
                * catalog's vectors when it has fewer (0) */
   const char *output; /* the compressor file to write; NULL: lk_catalog_get_model_path () */
+  int epochs;         /* ae, nbr: at most this many passes, 1–10000; 0: the default (400) */
+  guint64 seed;       /* ae, nbr: the initial weights and the batches (0) */
+  int n_threads;      /* 0: every core */
+  LkCompressProgressFunc progress; /* (nullable) ae, nbr: after each epoch, on this thread */
+  gpointer user_data;
 } LkCompressParams;
 
 LkCompressParams lk_compress_default_params (void);
@@ -674,8 +692,10 @@ typedef struct
   LkCompressMethod method;
   int in_dim, latent;
   guint64 n_items;          /* vectors it was fitted on */
-  double retained_variance; /* the share of the (prepared) CNN vectors' variance the codes keep */
+  double retained_variance; /* the share of the (prepared) CNN vectors' variance the codes keep:
+                             * 1 − their reconstructions' squared error / the variance */
   double seconds;
+  int epochs, best_epoch; /* ae, nbr: run, and whose weights were kept; else 0 */
 } LkCompressSummary;
 
 void lk_compress_summary_free (LkCompressSummary *summary);

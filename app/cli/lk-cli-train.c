@@ -7,14 +7,15 @@
  *                     [--batch N] [--learning-rate F] [--denoise F] [--invariance F] [--preprocess MODE]
  *                     [--augment | --no-augment] [--patience N] [--seed N]
  *                     [--threads N] [--json] [FOLDER]
- * lookalike-cli train --backend compressed [--method pca] [--latent D] [--weights FILE]
- *                     [--index DB] [--threads N] [--json] [FOLDER]
+ * lookalike-cli train --backend compressed [--method pca|ae|nbr] [--latent D] [--epochs N]
+ *                     [--seed N] [--weights FILE] [--index DB] [--threads N] [--json] [FOLDER]
  *
  * conv-ae: trains on the photos under the catalog's folder, writes the model beside the catalog
  * (<catalog>.conv-ae.safetensors, replaced atomically), then embeds the catalog with it, which
  * replaces the backend's vectors. Ctrl+C after the first epoch keeps the best model so far (and
  * embeds with it); before that nothing changes.
- * compressed: fits the compressor on the catalog's CNN vectors (no photo is read), writes it
+ * compressed: fits the compressor (principal components, or trains one of the MLPs, ae or nbr, for
+ * at most --epochs passes, a line each on stderr) on the catalog's CNN vectors (no photo is read), writes it
  * beside the catalog (<catalog>.compressed.safetensors), then makes the catalog's codes with it;
  * --weights is for the CNN, when it is not where the catalog was indexed with it.
  * Progress goes to stderr; the summary to stdout, or with --json one object.
@@ -186,10 +187,42 @@ print_json (const LkTrainParams *params, const LkTrainSummary *s, const LkIndexS
   fwrite (out->str, 1, out->len, stdout);
 }
 
+typedef struct
+{
+  LkCliProgress *cli;
+  LkCompressMethod method;
+} CompressProgress;
+
+/* one line per epoch of a learned compressor (on a terminal, one line redrawn) */
+static void
+compress_progress (const LkCompressProgress *p, gpointer user_data)
+{
+  const CompressProgress *relay = user_data;
+  LkCliProgress *state = relay->cli;
+  char score[64];
+
+  if (relay->method == LK_COMPRESS_NBR)
+    g_snprintf (score, sizeof score, _ ("neighbours kept %.1f %% (best %.1f %%, epoch %d)"),
+                100 * p->score, 100 * p->best_score, p->best_epoch);
+  else
+    g_snprintf (score, sizeof score, _ ("validation error %.3g (best %.3g, epoch %d)"), -p->score,
+                -p->best_score, p->best_epoch);
+  if (state->tty)
+    {
+      fprintf (stderr, _ ("\rtraining the compressor: epoch %d of at most %d, loss %.4f, %s  "),
+               p->epoch, p->epochs, p->loss, score);
+      state->drew = TRUE;
+    }
+  else
+    fprintf (stderr, _ ("epoch %d of at most %d: loss %.4f, %s\n"), p->epoch, p->epochs, p->loss,
+             score);
+  fflush (stderr);
+}
+
 /* `train --backend compressed` */
 static int
 train_compressed (LkCatalog *catalog, const char *path, const char *method_name, int latent,
-                  const char *weights, int threads, gboolean json)
+                  int epochs, gint64 seed, const char *weights, int threads, gboolean json)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LkCompressSummary) summary = NULL;
@@ -200,15 +233,41 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
   LkCompressParams params = lk_compress_default_params ();
   LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
   LkIndexParams index_params = lk_index_default_params ();
+  CompressProgress relay;
+  const char *method_label;
   gboolean ok;
 
-  if (method_name && !g_str_equal (method_name, "pca"))
+  if (method_name && g_str_equal (method_name, "ae"))
+    params.method = LK_COMPRESS_AE;
+  else if (method_name && g_str_equal (method_name, "nbr"))
+    params.method = LK_COMPRESS_NBR;
+  else if (method_name && !g_str_equal (method_name, "pca"))
     {
-      lk_cli_fail (_ ("train: unknown compression method “%s”: use pca"), method_name);
+      lk_cli_fail (_ ("train: unknown compression method “%s”: use pca, ae or nbr"), method_name);
+      return LK_CLI_USAGE;
+    }
+  if (params.method == LK_COMPRESS_PCA && (epochs != G_MININT || seed != G_MININT64))
+    {
+      lk_cli_fail (_ ("train: principal components are computed, not trained: --epochs and "
+                      "--seed are for --method ae and nbr"));
+      return LK_CLI_USAGE;
+    }
+  if (epochs != G_MININT && (epochs < 1 || epochs > 10000))
+    {
+      lk_cli_fail (_ ("train: %d epochs is outside 1–10000"), epochs);
       return LK_CLI_USAGE;
     }
   if (latent != G_MININT)
     params.latent = latent;
+  if (epochs != G_MININT)
+    params.epochs = epochs;
+  if (seed != G_MININT64)
+    params.seed = (guint64) seed;
+  params.n_threads = threads;
+  relay.cli = &progress;
+  relay.method = params.method;
+  params.progress = compress_progress;
+  params.user_data = &relay;
   lk_cli_catch_signals (cancellable);
   if (!lk_cli_lock_catalog (catalog, &progress, cancellable))
     return LK_CLI_FAILED;
@@ -224,8 +283,17 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
   /* the CNN that made the vectors, for the photos that will be searched with */
   if (!(upstream = lk_embedder_new_for_identity (cnn, weights, name, &error)))
     return lk_cli_fail ("%s", error->message);
-  if (!lk_catalog_train_compressor (catalog, &params, &summary, cancellable, &error))
-    return lk_cli_fail ("%s", error->message);
+  ok = lk_catalog_train_compressor (catalog, &params, &summary, cancellable, &error);
+  if (progress.drew)
+    fputc ('\n', stderr);
+  progress.drew = FALSE;
+  if (!ok)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return lk_cli_fail (_ ("interrupted: no compressor was written, and the catalog is as "
+                               "it was"));
+      return lk_cli_fail ("%s", error->message);
+    }
   lk_cli_remember_catalog (path);
   if (!(embedder = lk_embedder_new_compressed (summary->model_path, upstream, &error)))
     return lk_cli_fail ("%s", error->message);
@@ -248,9 +316,14 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
       g_autoptr (GString) out = g_string_new ("{\"backend\": \"compressed\", ");
       lk_cli_json_path (out, "model_path", summary->model_path);
       g_string_append_printf (out,
-                              ", \"method\": \"pca\", \"in_dim\": %d, \"latent\": %d, "
-                              "\"vectors\": %" G_GUINT64_FORMAT ", \"retained_variance\": ",
-                              summary->in_dim, summary->latent, summary->n_items);
+                              ", \"method\": \"%s\", \"in_dim\": %d, \"latent\": %d, "
+                              "\"vectors\": %" G_GUINT64_FORMAT ", ",
+                              method_name ?: "pca", summary->in_dim, summary->latent,
+                              summary->n_items);
+      if (params.method != LK_COMPRESS_PCA)
+        g_string_append_printf (out, "\"epochs\": %d, \"best_epoch\": %d, ", summary->epochs,
+                                summary->best_epoch);
+      g_string_append (out, "\"retained_variance\": ");
       lk_cli_json_float (out, (float) summary->retained_variance);
       g_string_append_printf (
         out, ", \"seconds\": %.3f, \"embedded\": %" G_GINT64_FORMAT "}\n", summary->seconds,
@@ -260,10 +333,13 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
   else
     {
       g_autofree char *shown = lk_path_display_line (summary->model_path);
-      printf (_ ("compressed %" PRIu64 " CNN vectors of %d dimensions to %d (principal "
-                 "components, %.1f %% of their variance kept) in %.1f s\n"),
-              summary->n_items, summary->in_dim, summary->latent, 100 * summary->retained_variance,
-              summary->seconds);
+      method_label = params.method == LK_COMPRESS_NBR  ? _ ("neighbourhood-preserving MLP")
+                     : params.method == LK_COMPRESS_AE ? _ ("MLP autoencoder")
+                                                       : _ ("principal components");
+      printf (_ ("compressed %" PRIu64 " CNN vectors of %d dimensions to %d (%s, %.1f %% of "
+                 "their variance kept) in %.1f s\n"),
+              summary->n_items, summary->in_dim, summary->latent, method_label,
+              100 * summary->retained_variance, summary->seconds);
       printf (_ ("model: %s\n"), shown);
     }
   return LK_CLI_OK;
@@ -277,8 +353,8 @@ lk_cli_train (int argc, char **argv)
   g_auto (GStrv) dirs = NULL;
   LkTrainParams params = lk_train_default_params ();
   const LkTrainParams defaults = params;
-  int latent = G_MININT; /* not given */
-  gint64 seed = (gint64) params.seed;
+  int latent = G_MININT, epochs = G_MININT; /* not given */
+  gint64 seed = G_MININT64;
   gboolean json = FALSE, no_augment = FALSE, augment = FALSE;
   const GOptionEntry entries[] = {
     { "index", 'i', 0, G_OPTION_ARG_FILENAME, &index_path,
@@ -286,11 +362,12 @@ lk_cli_train (int argc, char **argv)
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
       N_ ("conv-ae (the default) or compressed"), N_ ("NAME") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &method,
-      N_ ("compressed: how the CNN vectors are compressed: pca (pca)"), N_ ("METHOD") },
+      N_ ("compressed: how the CNN vectors are compressed: pca, ae or nbr (pca)"), N_ ("METHOD") },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
       N_ ("compressed: the CNN weights the catalog was indexed with (where they were)"),
       N_ ("FILE") },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &params.epochs, N_ ("Passes over the photos (20)"), "N" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs,
+      N_ ("Passes over the photos (20); compressed ae and nbr: at most (400)"), "N" },
     { "latent", 'l', 0, G_OPTION_ARG_INT, &latent,
       N_ ("Length of the code, the search vector (conv-ae 128, compressed 32)"), "D" },
     { "size", 's', 0, G_OPTION_ARG_INT, &params.input_size,
@@ -309,8 +386,8 @@ lk_cli_train (int argc, char **argv)
     { "no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, N_ ("None of them (the default)"), NULL },
     { "patience", 0, 0, G_OPTION_ARG_INT, &params.patience,
       N_ ("Stop after N epochs without a better validation loss (never)"), "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_ ("Seed of the initial weights and batches (1)"),
-      "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+      N_ ("Seed of the initial weights and batches (1; compressed: 0)"), "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &params.n_threads, N_ ("Worker threads (all cores)"),
       "N" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_ ("Print the summary as JSON"), NULL },
@@ -348,14 +425,13 @@ lk_cli_train (int argc, char **argv)
       return LK_CLI_USAGE;
     }
   if (backend == LK_BACKEND_COMPRESSED
-      && (params.epochs != defaults.epochs || params.input_size != defaults.input_size
-          || params.batch != defaults.batch || params.learning_rate != defaults.learning_rate
-          || params.denoise != defaults.denoise || params.invariance != defaults.invariance
-          || preprocess || augment || no_augment || params.patience != defaults.patience
-          || seed != (gint64) defaults.seed))
+      && (params.input_size != defaults.input_size || params.batch != defaults.batch
+          || params.learning_rate != defaults.learning_rate || params.denoise != defaults.denoise
+          || params.invariance != defaults.invariance || preprocess || augment || no_augment
+          || params.patience != defaults.patience))
     {
-      lk_cli_fail (_ ("train: the compressed backend takes --method, --latent and --weights; "
-                      "the other settings are the autoencoder’s"));
+      lk_cli_fail (_ ("train: the compressed backend takes --method, --latent, --epochs, --seed "
+                      "and --weights; the other settings are the autoencoder’s"));
       return LK_CLI_USAGE;
     }
   if (backend != LK_BACKEND_COMPRESSED && (method || weights))
@@ -371,7 +447,13 @@ lk_cli_train (int argc, char **argv)
                    preprocess);
       return LK_CLI_USAGE;
     }
-  params.seed = (guint64) seed;
+  if (backend != LK_BACKEND_COMPRESSED)
+    {
+      if (epochs != G_MININT)
+        params.epochs = epochs;
+      if (seed != G_MININT64)
+        params.seed = (guint64) seed;
+    }
   params.augment = augment && !no_augment;
   if (backend != LK_BACKEND_COMPRESSED && !lk_train_params_check (&params, &error))
     {
@@ -391,7 +473,8 @@ lk_cli_train (int argc, char **argv)
   if (!catalog)
     return lk_cli_fail ("%s", error->message);
   if (backend == LK_BACKEND_COMPRESSED)
-    return train_compressed (catalog, path, method, latent, weights, params.n_threads, json);
+    return train_compressed (catalog, path, method, latent, epochs, seed, weights, params.n_threads,
+                             json);
 
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   lk_cli_catch_signals (cancellable);

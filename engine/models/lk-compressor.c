@@ -1,4 +1,5 @@
-/* lk-compressor.c: the linear compressor of another backend's vectors (principal components).
+/* lk-compressor.c: the compressors of another backend's vectors: their parameters, encoding and
+ * decoding, and fitting the linear one (principal components).
  *
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -11,9 +12,14 @@
 #include "lk-compressor.h"
 #include "lookalike.h"
 
+#include "nn.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+
+/* rows of a block the MLP encodes or decodes at a time */
+#define MLP_BLOCK 256
 
 /* LAPACK (Fortran calling convention; Debian ships no lapacke.h with OpenBLAS) */
 extern void ssyevr_ (const char *jobz, const char *range, const char *uplo, const int *n, float *a,
@@ -23,7 +29,19 @@ extern void ssyevr_ (const char *jobz, const char *range, const char *uplo, cons
 
 static const char *const method_names[] = {
   [LK_COMPRESSOR_PCA] = "pca",
+  [LK_COMPRESSOR_AE] = "ae",
+  [LK_COMPRESSOR_NBR] = "nbr",
 };
+
+static const char *const layer_names[LK_COMPRESSOR_N_LAYERS] = {
+  "enc1", "enc2", "enc3", "dec1", "dec2", "dec3",
+};
+
+gboolean
+lk_compressor_method_is_mlp (LkCompressorMethod method)
+{
+  return method == LK_COMPRESSOR_AE || method == LK_COMPRESSOR_NBR;
+}
 
 const char *
 lk_compressor_method_to_string (LkCompressorMethod method)
@@ -72,6 +90,16 @@ lk_compressor_config_check (const LkCompressorConfig *config, GError **error)
                    config->in_dim);
       return FALSE;
     }
+  if (lk_compressor_method_is_mlp (config->method)
+        ? config->hidden < 1 || config->hidden > LK_COMPRESSOR_MAX_HIDDEN
+        : config->hidden != 0)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                   "a hidden width of %d does not fit the %s compressor (%s)", config->hidden,
+                   lk_compressor_method_to_string (config->method),
+                   lk_compressor_method_is_mlp (config->method) ? "1–4096" : "it has none");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -100,9 +128,27 @@ lk_compressor_new (const LkCompressorConfig *config, GError **error)
   c = g_new0 (LkCompressor, 1);
   c->config = *config;
   add_tensor (c, "in_mean", 0, D);
-  add_tensor (c, "mean", 0, D);
-  add_tensor (c, "components", d, D);
-  add_tensor (c, "variance", 0, d);
+  if (lk_compressor_method_is_mlp (config->method))
+    {
+      int h = config->hidden;
+      const int dims[LK_COMPRESSOR_N_LAYERS + 1] = { D, h, h, d, h, h, D };
+      for (int i = 0; i < LK_COMPRESSOR_N_LAYERS; i++)
+        {
+          char name[16];
+          g_snprintf (name, sizeof name, "%s.weight", layer_names[i]);
+          add_tensor (c, name, dims[i + 1], dims[i]);
+          g_snprintf (name, sizeof name, "%s.bias", layer_names[i]);
+          add_tensor (c, name, 0, dims[i + 1]);
+          c->layers[i].in = dims[i];
+          c->layers[i].out = dims[i + 1];
+        }
+    }
+  else
+    {
+      add_tensor (c, "mean", 0, D);
+      add_tensor (c, "components", d, D);
+      add_tensor (c, "variance", 0, d);
+    }
   if (!(c->params = g_try_new0 (float, c->n_params)))
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
@@ -110,9 +156,18 @@ lk_compressor_new (const LkCompressorConfig *config, GError **error)
       return NULL;
     }
   c->in_mean = c->params + c->tensors[0].offset;
-  c->mean = c->params + c->tensors[1].offset;
-  c->components = c->params + c->tensors[2].offset;
-  c->variance = c->params + c->tensors[3].offset;
+  if (lk_compressor_method_is_mlp (config->method))
+    for (int i = 0; i < LK_COMPRESSOR_N_LAYERS; i++)
+      {
+        c->layers[i].weight = c->params + c->tensors[1 + 2 * i].offset;
+        c->layers[i].bias = c->params + c->tensors[2 + 2 * i].offset;
+      }
+  else
+    {
+      c->mean = c->params + c->tensors[1].offset;
+      c->components = c->params + c->tensors[2].offset;
+      c->variance = c->params + c->tensors[3].offset;
+    }
   return g_steal_pointer (&c);
 }
 
@@ -157,15 +212,46 @@ lk_compressor_prepare (const LkCompressor *compressor, float *x, gsize n)
     }
 }
 
+/* @n rows through @n_layers layers from @first, ReLU between them, a block of rows at a time */
+static void
+mlp_forward (const LkCompressor *c, int first, int n_layers, float *out, const float *inp, gsize n)
+{
+  int h = c->config.hidden, in = c->layers[first].in, outd = c->layers[first + n_layers - 1].out;
+  g_autofree float *a = g_new (float, (gsize) MLP_BLOCK *h),
+                   *b = g_new (float, (gsize) MLP_BLOCK *h);
+
+  for (gsize r = 0; r < n; r += MLP_BLOCK)
+    {
+      int B = (int) MIN ((gsize) MLP_BLOCK, n - r);
+      const float *x = inp + r * in;
+      for (int i = 0; i < n_layers; i++)
+        {
+          const LkCompressorLayer *l = &c->layers[first + i];
+          gboolean last = i == n_layers - 1;
+          float *y = last ? out + r * outd : (i % 2 ? b : a);
+          nn_dense_forward (y, x, l->weight, l->bias, B, l->in, l->out);
+          if (!last)
+            nn_leaky_relu_forward (y, y, (size_t) B * l->out, 0.0f);
+          x = y;
+        }
+    }
+}
+
 /* codes = (prepared − mean) · componentsᵀ, as codes = prepared · componentsᵀ − components · mean */
 void
 lk_compressor_encode (const LkCompressor *compressor, float *codes, const float *prepared, gsize n)
 {
   int D = compressor->config.in_dim, d = compressor->config.latent;
-  g_autofree float *offset = g_new (float, d);
+  g_autofree float *offset = NULL;
 
   if (n == 0)
     return;
+  if (lk_compressor_method_is_mlp (compressor->config.method))
+    {
+      mlp_forward (compressor, 0, 3, codes, prepared, n);
+      return;
+    }
+  offset = g_new (float, d);
   cblas_sgemv (CblasRowMajor, CblasNoTrans, d, D, 1.0f, compressor->components, D, compressor->mean,
                1, 0.0f, offset, 1);
   for (gsize i = 0; i < n; i++)
@@ -174,12 +260,42 @@ lk_compressor_encode (const LkCompressor *compressor, float *codes, const float 
                compressor->components, D, -1.0f, codes, d);
 }
 
+/* one layer in double, ReLU after it unless @linear */
+static void
+layer_ref (const LkCompressorLayer *l, double *out, const double *inp, gboolean linear)
+{
+  for (int o = 0; o < l->out; o++)
+    {
+      double sum = l->bias[o];
+      for (int k = 0; k < l->in; k++)
+        sum += (double) l->weight[(gsize) o * l->in + k] * inp[k];
+      out[o] = linear || sum > 0 ? sum : 0.0;
+    }
+}
+
 void
 lk_compressor_encode_ref (const LkCompressor *compressor, float *codes, const float *prepared,
                           gsize n)
 {
   int D = compressor->config.in_dim, d = compressor->config.latent;
 
+  if (lk_compressor_method_is_mlp (compressor->config.method))
+    {
+      int h = compressor->config.hidden;
+      g_autofree double *x = g_new (double, D), *a = g_new (double, h), *b = g_new (double, h),
+                        *z = g_new (double, d);
+      for (gsize i = 0; i < n; i++)
+        {
+          for (int k = 0; k < D; k++)
+            x[k] = prepared[i * D + k];
+          layer_ref (&compressor->layers[0], a, x, FALSE);
+          layer_ref (&compressor->layers[1], b, a, FALSE);
+          layer_ref (&compressor->layers[2], z, b, TRUE);
+          for (int j = 0; j < d; j++)
+            codes[i * d + j] = (float) z[j];
+        }
+      return;
+    }
   for (gsize i = 0; i < n; i++)
     for (int j = 0; j < d; j++)
       {
@@ -198,6 +314,11 @@ lk_compressor_decode (const LkCompressor *compressor, float *out, const float *c
 
   if (n == 0)
     return;
+  if (lk_compressor_method_is_mlp (compressor->config.method))
+    {
+      mlp_forward (compressor, 3, 3, out, codes, n);
+      return;
+    }
   for (gsize i = 0; i < n; i++)
     memcpy (out + i * D, compressor->mean, D * sizeof (float));
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, D, d, 1.0f, codes, d,
@@ -214,6 +335,8 @@ lk_compressor_fit_pca (LkCompressor *compressor, const float *in_mean, const flo
   g_autofree double *sum = NULL;
   int il = D - d + 1, iu = D, m = 0, info = 0, lwork = -1, liwork = -1, iwork_query = 0;
   float vl = 0, vu = 0, abstol = 0, work_query = 0;
+
+  g_return_val_if_fail (compressor->config.method == LK_COMPRESSOR_PCA, FALSE);
 
   if (n < (gsize) d + 1)
     {

@@ -588,6 +588,150 @@ nn_adamw_update (float *param, const float *grad, float *m, float *v, size_t N, 
     }
 }
 
+/* ListNet. Scratch: u (B, d), |z| (B), P (B, B), Q (B, B), then the backward's G (B, B) and
+ * dU (B, d). Each row's two softmaxes are taken in double from their logits, shifted by the row's
+ * largest, so that neither overflows at tau = 0.05 (logits up to 20). */
+size_t
+nn_listnet_scratch_floats (int B, int d)
+{
+  return 2 * (size_t) B * d + (size_t) B + 3 * (size_t) B * B;
+}
+
+/* log Σ_{j≠skip} e^(row_j / tau) */
+static double
+log_sum_exp_row (const float *row, int B, int skip, float tau)
+{
+  double top = -INFINITY, sum = 0.0;
+
+  for (int j = 0; j < B; j++)
+    if (j != skip)
+      top = fmax (top, (double) row[j] / tau);
+  for (int j = 0; j < B; j++)
+    if (j != skip)
+      sum += exp ((double) row[j] / tau - top);
+  return top + log (sum);
+}
+
+float
+nn_listnet_forward (float *scratch, const float *x, const float *z, int B, int D, int d, float tau)
+{
+  float *u = scratch, *norm = u + (size_t) B * d, *P = norm + B, *Q = P + (size_t) B * B;
+  double loss = 0.0;
+
+  for (int i = 0; i < B; i++)
+    {
+      const float *zi = z + (size_t) i * d;
+      double sum = 0.0;
+      for (int k = 0; k < d; k++)
+        sum += (double) zi[k] * zi[k];
+      norm[i] = (float) sqrt (sum);
+      float inv = 1.0f / fmaxf (norm[i], 1e-12f);
+      for (int k = 0; k < d; k++)
+        u[(size_t) i * d + k] = zi[k] * inv;
+    }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, B, B, D, 1.0f, x, D, x, D, 0.0f, P, B);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, B, B, d, 1.0f, u, d, u, d, 0.0f, Q, B);
+  for (int i = 0; i < B; i++)
+    {
+      float *p = P + (size_t) i * B, *q = Q + (size_t) i * B;
+      double p_norm = log_sum_exp_row (p, B, i, tau), q_norm = log_sum_exp_row (q, B, i, tau);
+      for (int j = 0; j < B; j++)
+        {
+          if (j == i)
+            {
+              p[j] = q[j] = 0.0f;
+              continue;
+            }
+          double log_p = p[j] / tau - p_norm, log_q = q[j] / tau - q_norm, pj = exp (log_p);
+          loss += pj * (log_p - log_q);
+          p[j] = (float) pj;
+          q[j] = (float) exp (log_q);
+        }
+    }
+  return (float) (loss / B);
+}
+
+/* d(loss)/dS_code_ij = (Q_ij − P_ij) / (B·tau) =: G_ij; S = U·Uᵀ gives dU = (G + Gᵀ)·U; and through
+ * the normalisation, dz_i = (dU_i − u_i (u_i · dU_i)) / |z_i| */
+void
+nn_listnet_backward (float *dz, float *scratch, int B, int d, float tau, float scale)
+{
+  float *u = scratch, *norm = u + (size_t) B * d, *P = norm + B, *Q = P + (size_t) B * B;
+  float *G = Q + (size_t) B * B, *dU = G + (size_t) B * B;
+  float k = scale / ((float) B * tau);
+
+  for (size_t i = 0; i < (size_t) B * B; i++)
+    G[i] = k * (Q[i] - P[i]);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d, B, 1.0f, G, B, u, d, 0.0f, dU, d);
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, B, d, B, 1.0f, G, B, u, d, 1.0f, dU, d);
+  for (int i = 0; i < B; i++)
+    {
+      const float *ui = u + (size_t) i * d;
+      float *gi = dU + (size_t) i * d;
+      double dot = 0.0;
+      if (norm[i] <= 1e-12f)
+        {
+          /* below the clamp u = z / 1e-12: the normalisation is a plain scale there */
+          for (int c = 0; c < d; c++)
+            dz[(size_t) i * d + c] += gi[c] / 1e-12f;
+          continue;
+        }
+      for (int c = 0; c < d; c++)
+        dot += (double) ui[c] * gi[c];
+      for (int c = 0; c < d; c++)
+        dz[(size_t) i * d + c] += (float) ((gi[c] - ui[c] * dot) / norm[i]);
+    }
+}
+
+double
+nn_listnet_forward_ref (const float *x, const float *z, int B, int D, int d, float tau)
+{
+  double *norm = calloc ((size_t) B, sizeof (double)), loss = 0.0;
+
+  for (int i = 0; i < B; i++)
+    {
+      for (int k = 0; k < d; k++)
+        norm[i] += (double) z[(size_t) i * d + k] * z[(size_t) i * d + k];
+      norm[i] = fmax (sqrt (norm[i]), 1e-12);
+    }
+  for (int i = 0; i < B; i++)
+    {
+      double p_top = -INFINITY, q_top = -INFINITY, p_sum = 0.0, q_sum = 0.0;
+      double *s_in = calloc ((size_t) B, sizeof (double)),
+             *s_code = calloc ((size_t) B, sizeof (double));
+      for (int j = 0; j < B; j++)
+        {
+          for (int k = 0; k < D; k++)
+            s_in[j] += (double) x[(size_t) i * D + k] * x[(size_t) j * D + k];
+          for (int k = 0; k < d; k++)
+            s_code[j] += (double) z[(size_t) i * d + k] * z[(size_t) j * d + k];
+          s_in[j] /= tau;
+          s_code[j] /= norm[i] * norm[j] * tau;
+          if (j != i)
+            {
+              p_top = fmax (p_top, s_in[j]);
+              q_top = fmax (q_top, s_code[j]);
+            }
+        }
+      for (int j = 0; j < B; j++)
+        if (j != i)
+          {
+            p_sum += exp (s_in[j] - p_top);
+            q_sum += exp (s_code[j] - q_top);
+          }
+      for (int j = 0; j < B; j++)
+        if (j != i)
+          {
+            double log_p = s_in[j] - p_top - log (p_sum), log_q = s_code[j] - q_top - log (q_sum);
+            loss += exp (log_p) * (log_p - log_q);
+          }
+      free (s_in);
+      free (s_code);
+    }
+  free (norm);
+  return loss / B;
+}
+
 /* splitmix64: a small generator whose stream depends on the seed alone */
 uint64_t
 nn_rng_next (uint64_t *state)
@@ -618,4 +762,11 @@ nn_init_he_normal (float *weight, size_t N, int fan_in, uint64_t *state)
       if (i + 1 < N)
         weight[i + 1] = (float) (std * r * sin (t));
     }
+}
+
+void
+nn_init_uniform (float *weight, size_t N, float bound, uint64_t *state)
+{
+  for (size_t i = 0; i < N; i++)
+    weight[i] = (float) (bound * (2.0 * rng_uniform (state) - 1.0));
 }

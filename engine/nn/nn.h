@@ -296,6 +296,25 @@ float nn_bce_logits_forward (const float *logits, const float *target, size_t N)
 void nn_bce_logits_backward (float *dlogits, const float *logits, const float *target, size_t N,
                              float scale);
 
+/* ListNet distillation of a batch's neighbourhoods (the neighbourhood-preserving compressor's
+ * loss). @x holds B unit-length input rows, @z their B codes, compared by cosine through
+ * u = z / max (|z|, 1e-12). Each row i spreads a softmax over the batch's other rows: of the
+ * inputs' cosines / tau (the target P_i) and of the codes' (Q_i), and
+ *   loss = 1/B · Σ_i Σ_{j≠i} P_ij · (log P_ij − log Q_ij),
+ * the KL divergence of PyTorch's kl_div (log Q, P, reduction "batchmean"). The forward leaves u,
+ * |z|, P and Q in @scratch (nn_listnet_scratch_floats) for the backward, which adds
+ * scale · d(loss)/dz to @dz and uses the rest of the scratch as its own. B ≥ 2. */
+size_t nn_listnet_scratch_floats (int B, int d);
+float nn_listnet_forward (float *scratch, /* nn_listnet_scratch_floats (B, d) */
+                          const float *x, /* (B, D) */
+                          const float *z, /* (B, d) */
+                          int B, int D, int d, float tau);
+void nn_listnet_backward (float *dz,      /* (B, d) */
+                          float *scratch, /* as the forward left it */
+                          int B, int d, float tau, float scale);
+/* The same loss, naively in double. */
+double nn_listnet_forward_ref (const float *x, const float *z, int B, int D, int d, float tau);
+
 /* One AdamW step on N parameters, as torch.optim.AdamW does it (decoupled weight decay); step
  * counts from 1. */
 void nn_adamw_update (float *param, const float *grad, float *m, float *v, size_t N, float lr,
@@ -304,3 +323,6 @@ void nn_adamw_update (float *param, const float *grad, float *m, float *v, size_
 /* A seeded generator (splitmix64) and He's normal initialisation, std = sqrt (2 / fan_in). */
 uint64_t nn_rng_next (uint64_t *state);
 void nn_init_he_normal (float *weight, size_t N, int fan_in, uint64_t *state);
+/* Uniform in (−bound, bound): PyTorch's default for a Linear layer is bound = 1 / sqrt (fan_in),
+ * for its weight and its bias alike. */
+void nn_init_uniform (float *weight, size_t N, float bound, uint64_t *state);

@@ -45,10 +45,17 @@ def stored(db, backend):
 
 
 def compress(tensors, vectors):
-    """What the compressor makes of raw CNN vectors (n, D): prepared, then projected."""
-    x = vectors - tensors["in_mean"]
+    """What the compressor makes of raw CNN vectors (n, D): prepared, then projected (pca) or
+    through the MLP's encoder (ae, nbr), in double."""
+    x = vectors.astype(numpy.float64) - tensors["in_mean"]
     x = x / numpy.linalg.norm(x, axis=1, keepdims=True)
-    return (x - tensors["mean"]) @ tensors["components"].T
+    if "components" in tensors:
+        return (x - tensors["mean"]) @ tensors["components"].T
+    for i, layer in enumerate(("enc1", "enc2", "enc3")):
+        x = x @ tensors[layer + ".weight"].T.astype(numpy.float64) + tensors[layer + ".bias"]
+        if i < 2:
+            x = numpy.maximum(x, 0)
+    return x
 
 
 class Compressed(lkcatalog.Base):
@@ -115,6 +122,40 @@ class Compressed(lkcatalog.Base):
                                        env=self.env, check=0).stdout)
             self.assertEqual((evaluated["backend"], evaluated["items"]), ("compressed", 120))
 
+    def test_learned_compressors(self):
+        for method in ("nbr", "ae"):
+            summary = self.train("--method", method, "--latent", "8", "--epochs", "6", "--seed",
+                                 "3", "--json")
+            self.assertEqual((summary["method"], summary["latent"]), (method, 8))
+            self.assertEqual(summary["embedded"], 120)
+            self.assertLessEqual(summary["epochs"], 6)
+            self.assertTrue(1 <= summary["best_epoch"] <= summary["epochs"])
+            self.assertLessEqual(summary["retained_variance"], 1.0)
+            tensors, meta = read_safetensors(summary["model_path"])
+            self.assertEqual(json.loads(meta["config"]),
+                             {"hidden": 512, "in_dim": 512, "latent": 8, "method": method})
+            self.assertEqual(tensors["enc3.weight"].shape, (8, 512))
+            # the catalog's codes are the encoder's, recomputed here from its tensors
+            cnn, codes = stored(self.db, "cnn"), stored(self.db, "compressed")
+            names = sorted(cnn)
+            want = compress(tensors, numpy.array([cnn[p] for p in names]))
+            got = numpy.array([codes[p] for p in names])
+            self.assertLess(abs(want - got).max(), 1e-4 * max(1, abs(want).max()))
+            evaluated = json.loads(run("eval", "--index", self.db, "--backend", "compressed",
+                                       "--json", env=self.env, check=0).stdout)
+            self.assertEqual((evaluated["model"], evaluated["items"]), (method, 120))
+            # a catalog of many folders: its codes still find their folder more often than chance
+            self.assertGreater(evaluated["precision_at_k"], 2.0 / evaluated["labels"])
+        # the same seed again: the same tensors, bit for bit; another seed, others
+        first, _ = read_safetensors(summary["model_path"])
+        self.train("--method", "ae", "--latent", "8", "--epochs", "6", "--seed", "3")
+        again, _ = read_safetensors(summary["model_path"])
+        self.assertEqual(set(first), set(again))
+        self.assertTrue(all((first[k] == again[k]).all() for k in first))
+        self.train("--method", "ae", "--latent", "8", "--epochs", "6", "--seed", "4")
+        other, _ = read_safetensors(summary["model_path"])
+        self.assertFalse((first["enc1.weight"] == other["enc1.weight"]).all())
+
     def test_index_fits_one_when_there_is_none(self):
         result = self.index(self.folder, self.db, "--backend", "compressed")
         self.assertEqual(len(stored(self.db, "compressed")), 120)
@@ -162,10 +203,14 @@ class Compressed(lkcatalog.Base):
             "conv-ae", "--json", self.folder, env=self.env)
         result = run("train", "--index", empty, "--backend", "compressed", env=self.env, check=1)
         self.assertIn("no CNN features to compress", result.stderr)
-        # settings that are the autoencoder's
+        # settings that are the autoencoder's, or the learned compressors'
+        result = self.train("--size", "32", check=2)
+        self.assertIn("the compressed backend takes --method, --latent, --epochs, --seed and "
+                      "--weights", result.stderr)
         result = self.train("--epochs", "3", check=2)
-        self.assertIn("the compressed backend takes --method, --latent and --weights",
-                      result.stderr)
+        self.assertIn("principal components are computed, not trained", result.stderr)
+        result = self.train("--method", "nbr", "--epochs", "0", check=2)
+        self.assertIn("0 epochs is outside 1–10000", result.stderr)
         result = self.train("--method", "zip", check=2)
         self.assertIn("unknown compression method", result.stderr)
         result = self.train("--latent", "600", check=1)

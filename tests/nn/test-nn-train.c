@@ -347,6 +347,57 @@ bce_loss (const float *x, size_t n, const float *target, void *ctx)
   return nn_bce_logits_forward (x, target, n);
 }
 
+/* ListNet: the forward against its naive double twin (a known value too: codes equal to the
+ * inputs lose nothing), the backward against central differences in double of the twin, with
+ * one code of zero length and a temperature small enough to make the softmaxes sharp */
+typedef struct
+{
+  const float *x;
+  int B, D, d;
+  float tau;
+} ListNetCase;
+
+static double
+listnet_loss (const float *z, size_t n, const float *r, void *ctx)
+{
+  const ListNetCase *c = ctx;
+  return nn_listnet_forward_ref (c->x, z, c->B, c->D, c->d, c->tau);
+}
+
+static void
+test_listnet_gradients (void)
+{
+  const int B = 9, D = 11, d = 4;
+  const float taus[] = { 0.05f, 0.5f };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (17);
+  g_autofree float *x = random_tensor (rng, (size_t) B * D, 1.0f);
+  g_autofree float *z = random_tensor (rng, (size_t) B * d, 1.0f);
+  g_autofree float *scratch = g_new (float, nn_listnet_scratch_floats (B, D));
+
+  for (int i = 0; i < B; i++)
+    {
+      double norm = sqrt (dot (x + (size_t) i * D, x + (size_t) i * D, D));
+      for (int k = 0; k < D; k++)
+        x[(size_t) i * D + k] /= (float) norm;
+    }
+  /* the same rows as codes: the same softmaxes, no loss */
+  g_assert_cmpfloat (fabsf (nn_listnet_forward (scratch, x, x, B, D, D, 0.1f)), <, 1e-5f);
+  g_assert_cmpfloat (fabs (nn_listnet_forward_ref (x, x, B, D, D, 0.1f)), <, 1e-9);
+  for (gsize t = 0; t < G_N_ELEMENTS (taus); t++)
+    {
+      ListNetCase c = { x, B, D, d, taus[t] };
+      g_autofree float *dz = g_new0 (float, (size_t) B *d);
+      float loss = nn_listnet_forward (scratch, x, z, B, D, d, taus[t]);
+      double ref = nn_listnet_forward_ref (x, z, B, D, d, taus[t]);
+      g_assert_cmpfloat (ref, >, 0.01);
+      g_assert_cmpfloat (fabs (loss - ref), <, 1e-5 * ref);
+      /* accumulates: twice the backward at scale 0.5 is one at scale 1 */
+      nn_listnet_backward (dz, scratch, B, d, taus[t], 0.5f);
+      nn_listnet_backward (dz, scratch, B, d, taus[t], 0.5f);
+      check_elementwise ("listnet", z, (size_t) B * d, dz, listnet_loss, NULL, &c, 1e-3f, 2e-3);
+    }
+}
+
 static void
 test_elementwise_gradients (void)
 {
@@ -567,6 +618,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/train/dense-gradients", test_dense_gradients);
   g_test_add_func ("/nn/train/dense-on-a-pool", test_dense_on_a_pool);
   g_test_add_func ("/nn/train/elementwise-gradients", test_elementwise_gradients);
+  g_test_add_func ("/nn/train/listnet-gradients", test_listnet_gradients);
   g_test_add_func ("/nn/train/upsample-gradients", test_upsample_gradients);
   g_test_add_func ("/nn/train/upconv-gradients", test_upconv_gradients);
   g_test_add_func ("/nn/train/adamw", test_adamw_matches_its_formula);

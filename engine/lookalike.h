@@ -774,6 +774,21 @@ void
 lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *queries,
                       gsize nq, gsize k, const gssize *excludes, LkMatch *out, gsize *found);
 
+/* 8-bit codes: the @k rows of @codes (n, stride) bytes of the highest integer score
+ * Σ_j codes[r][j] · query[j] (higher first, equal ones by lower row; @exclude, a row or -1, left
+ * out), each match's cosine field holding that score, exact (|score| < 2²⁴). Rows are zero-padded
+ * to @stride, a multiple of 16 up to LK_RANKER_U8_MAX_STRIDE, and so is @query (int8, −127–127).
+ * Scored by AVX-512 VNNI where the CPU has it, else AVX2, else plain C, all exactly alike.
+ * Returns: the number of matches */
+#define LK_RANKER_U8_MAX_STRIDE 512
+gsize lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride,
+                          const gint8 *query, gsize k, gssize exclude, LkMatch *out);
+/* Which kernel the 8-bit scan uses: "avx512-vnni", "avx2" or "c". */
+const char *lk_ranker_get_u8_kernel (void);
+/* For tests and benchmarks: use kernel @name (NULL: the CPU's best again). FALSE when the CPU
+ * lacks it. Process-wide. */
+gboolean lk_ranker_set_u8_kernel (const char *name);
+
 /* A catalog's vectors for one backend, loaded for searching: one contiguous (n, dim) float32
  * matrix of unit-length rows, ordered by path (so that equal scores rank by path), put through the
  * backend's post-transform first (CNN features are centred on the catalog's mean), with the paths

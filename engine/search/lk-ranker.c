@@ -475,3 +475,279 @@ lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim, const 
   lk_ranker_top_k_many (ranker, matrix, n, dim, query, 1, k, &exclude, out, &found);
   return found;
 }
+
+/* ---------------------------------------------------------------------------------------------- */
+/* 8-bit codes                                                                                     */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Scores are integers, Σ code · weight of bytes (0–255) and weights (−127–127): every kernel sums
+ * the same products exactly, so they agree bit for bit and ties are exact without a second look.
+ * Rows are @stride bytes, a multiple of 16 (zero padding past dim, which the zero weights there
+ * leave out). Eight rows are scored at once, their partial sums reduced by a tree of horizontal
+ * adds; the rows of a block past the last multiple of eight go one at a time in plain C. */
+
+static void
+score_u8_rows_c (gint32 *scores, const guint8 *block, gsize rows, int stride, const gint8 *query)
+{
+  for (gsize r = 0; r < rows; r++)
+    {
+      const guint8 *row = block + r * stride;
+      gint32 sum = 0;
+      for (int j = 0; j < stride; j++)
+        sum += (gint32) row[j] * query[j];
+      scores[r] = sum;
+    }
+}
+
+#ifdef HAVE_AVX512_KERNEL
+/* the eight lanes of each of a[0..7] summed: scores[i] = Σ a[i] */
+__attribute__ ((target ("avx2"))) static inline void
+reduce8 (gint32 *scores, const __m256i *a)
+{
+  __m256i h01 = _mm256_hadd_epi32 (a[0], a[1]), h23 = _mm256_hadd_epi32 (a[2], a[3]);
+  __m256i h45 = _mm256_hadd_epi32 (a[4], a[5]), h67 = _mm256_hadd_epi32 (a[6], a[7]);
+  __m256i lo = _mm256_hadd_epi32 (h01, h23), hi = _mm256_hadd_epi32 (h45, h67);
+  __m256i sum = _mm256_add_epi32 (_mm256_permute2x128_si256 (lo, hi, 0x20),
+                                  _mm256_permute2x128_si256 (lo, hi, 0x31));
+  _mm256_storeu_si256 ((__m256i *) scores, sum);
+}
+
+/* AVX-512 VNNI: vpdpbusd multiplies 4 unsigned bytes by 4 signed ones and adds them into a lane */
+__attribute__ ((target ("avx512vnni,avx512vl,avx2"))) static void
+score_u8_rows_vnni (gint32 *scores, const guint8 *block, gsize rows, int stride,
+                    const gint8 *query)
+{
+  gsize r = 0;
+  int whole = stride / 32 * 32;
+
+  for (; r + 8 <= rows; r += 8)
+    {
+      __m256i acc[8];
+      for (int i = 0; i < 8; i++)
+        acc[i] = _mm256_setzero_si256 ();
+      for (int j = 0; j < whole; j += 32)
+        {
+          __m256i q = _mm256_loadu_si256 ((const __m256i *) (query + j));
+          for (int i = 0; i < 8; i++)
+            acc[i] = _mm256_dpbusd_epi32 (
+              acc[i], _mm256_loadu_si256 ((const __m256i *) (block + (r + i) * stride + j)), q);
+        }
+      if (whole < stride)
+        {
+          __m128i q = _mm_loadu_si128 ((const __m128i *) (query + whole));
+          for (int i = 0; i < 8; i++)
+            {
+              __m128i part = _mm_dpbusd_epi32 (
+                _mm_setzero_si128 (),
+                _mm_loadu_si128 ((const __m128i *) (block + (r + i) * stride + whole)), q);
+              acc[i] = _mm256_add_epi32 (acc[i], _mm256_zextsi128_si256 (part));
+            }
+        }
+      reduce8 (scores + r, acc);
+    }
+  score_u8_rows_c (scores + r, block + r * stride, rows - r, stride, query);
+}
+
+/* AVX2: the bytes widened to 16 bits, then vpmaddwd (pairs of products, exact in 32 bits) */
+__attribute__ ((target ("avx2"))) static void
+score_u8_rows_avx2 (gint32 *scores, const guint8 *block, gsize rows, int stride,
+                    const gint16 *query16)
+{
+  gsize r = 0;
+
+  for (; r + 8 <= rows; r += 8)
+    {
+      __m256i acc[8];
+      for (int i = 0; i < 8; i++)
+        acc[i] = _mm256_setzero_si256 ();
+      for (int j = 0; j < stride; j += 16)
+        {
+          __m256i q = _mm256_loadu_si256 ((const __m256i *) (query16 + j));
+          for (int i = 0; i < 8; i++)
+            {
+              __m256i w = _mm256_cvtepu8_epi16 (
+                _mm_loadu_si128 ((const __m128i *) (block + (r + i) * stride + j)));
+              acc[i] = _mm256_add_epi32 (acc[i], _mm256_madd_epi16 (w, q));
+            }
+        }
+      reduce8 (scores + r, acc);
+    }
+  for (; r < rows; r++)
+    {
+      const guint8 *row = block + r * stride;
+      gint32 sum = 0;
+      for (int j = 0; j < stride; j++)
+        sum += (gint32) row[j] * query16[j];
+      scores[r] = sum;
+    }
+}
+#endif
+
+typedef enum
+{
+  U8_KERNEL_C,
+  U8_KERNEL_AVX2,
+  U8_KERNEL_VNNI,
+} U8Kernel;
+
+typedef struct
+{
+  /* borrowed */
+  LkRanker *ranker;
+  const guint8 *codes; /* (n, stride) */
+  const gint8 *query;  /* (stride) */
+  const gint16 *query16;
+  gsize n;
+  int stride;
+  gssize exclude;
+  gsize limit, share_rows;
+  U8Kernel kernel;
+} JobU8;
+
+static void
+rank_share_u8_worker (void *data, int task, int thread)
+{
+  const JobU8 *job = data;
+  Share *share = &job->ranker->shares[task];
+  gsize first = (gsize) task * job->share_rows, end = MIN (job->n, first + job->share_rows);
+  gint32 *scores = (gint32 *) share->scores;
+  LkMatch *heap = share->heaps;
+  gsize kept = 0;
+
+  for (gsize start = first; start < end; start += SCORE_ROWS)
+    {
+      gsize rows = MIN ((gsize) SCORE_ROWS, end - start), r = 0;
+      const guint8 *block = job->codes + start * job->stride;
+
+      switch (job->kernel)
+        {
+#ifdef HAVE_AVX512_KERNEL
+        case U8_KERNEL_VNNI:
+          score_u8_rows_vnni (scores, block, rows, job->stride, job->query);
+          break;
+        case U8_KERNEL_AVX2:
+          score_u8_rows_avx2 (scores, block, rows, job->stride, job->query16);
+          break;
+#endif
+        default:
+          score_u8_rows_c (scores, block, rows, job->stride, job->query);
+        }
+      for (; r < rows && kept < job->limit; r++)
+        if ((gssize) (start + r) != job->exclude)
+          heap_offer (heap, &kept, job->limit, (LkMatch){ (guint) (start + r), (float) scores[r] });
+      if (r == rows)
+        continue;
+      /* rows arrive in increasing order: an equal score never displaces the kept one */
+      gint32 bar = (gint32) heap[0].cosine;
+      for (; r < rows; r++)
+        {
+          if (G_LIKELY (scores[r] <= bar) || (gssize) (start + r) == job->exclude)
+            continue;
+          heap[0] = (LkMatch){ (guint) (start + r), (float) scores[r] };
+          sift_down (heap, kept, 0);
+          bar = (gint32) heap[0].cosine;
+        }
+    }
+  share->kept[0] = kept;
+}
+
+static int forced_u8_kernel = -1; /* lk_ranker_set_u8_kernel () */
+
+static U8Kernel
+u8_kernel (void)
+{
+  if (forced_u8_kernel >= 0)
+    return (U8Kernel) forced_u8_kernel;
+#ifdef HAVE_AVX512_KERNEL
+  __builtin_cpu_init ();
+  /* the tests asked for the portable kernels (nn_set_generic_kernels) */
+  if (__builtin_cpu_supports ("avx512f") && !nn_gemm_packed_available ())
+    return U8_KERNEL_C;
+  if (__builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512vl"))
+    return U8_KERNEL_VNNI;
+  if (__builtin_cpu_supports ("avx2"))
+    return U8_KERNEL_AVX2;
+#endif
+  return U8_KERNEL_C;
+}
+
+static const char *const u8_kernel_names[] = { "c", "avx2", "avx512-vnni" };
+
+const char *
+lk_ranker_get_u8_kernel (void)
+{
+  return u8_kernel_names[u8_kernel ()];
+}
+
+gboolean
+lk_ranker_set_u8_kernel (const char *name)
+{
+  if (!name)
+    {
+      forced_u8_kernel = -1;
+      return TRUE;
+    }
+  for (int i = 0; i < (int) G_N_ELEMENTS (u8_kernel_names); i++)
+    if (g_str_equal (name, u8_kernel_names[i]))
+      {
+#ifdef HAVE_AVX512_KERNEL
+        __builtin_cpu_init ();
+        if ((i == U8_KERNEL_AVX2 && !__builtin_cpu_supports ("avx2"))
+            || (i == U8_KERNEL_VNNI
+                && !(__builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512vl"))))
+          return FALSE;
+#else
+        if (i != U8_KERNEL_C)
+          return FALSE;
+#endif
+        forced_u8_kernel = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gsize
+lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride,
+                    const gint8 *query, gsize k, gssize exclude, LkMatch *out)
+{
+  g_autofree gint16 *query16 = NULL;
+  gsize n_shares, share_rows, kept = 0;
+  JobU8 job;
+
+  g_return_val_if_fail (ranker != NULL, 0);
+  g_return_val_if_fail (stride > 0 && stride % 16 == 0 && stride <= LK_RANKER_U8_MAX_STRIDE, 0);
+  g_return_val_if_fail (n <= G_MAXUINT, 0);
+  if (k == 0 || n == 0)
+    return 0;
+
+  n_shares = MIN ((gsize) ranker->n_threads, MAX (n * stride / (4 * MIN_SHARE_FLOATS), 1));
+  share_rows = (n + n_shares - 1) / n_shares;
+  share_rows = (share_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+  n_shares = (n + share_rows - 1) / share_rows;
+  job = (JobU8){
+    .ranker = ranker,
+    .codes = codes,
+    .query = query,
+    .n = n,
+    .stride = stride,
+    .exclude = exclude,
+    .limit = MIN (k, n),
+    .share_rows = share_rows,
+    .kernel = u8_kernel (),
+  };
+  if (job.kernel == U8_KERNEL_AVX2)
+    {
+      query16 = g_new (gint16, stride);
+      for (int j = 0; j < stride; j++)
+        query16[j] = query[j];
+      job.query16 = query16;
+    }
+  for (gsize s = 0; s < n_shares; s++)
+    share_reserve (&ranker->shares[s], SCORE_ROWS, MIN (job.limit, share_rows), 1);
+  nn_pool_run (n_shares > 1 ? ranker->pool : NULL, (int) n_shares, rank_share_u8_worker, &job);
+  for (gsize s = 0; s < n_shares; s++)
+    for (gsize i = 0; i < ranker->shares[s].kept[0]; i++)
+      heap_offer (out, &kept, job.limit, ranker->shares[s].heaps[i]);
+  qsort (out, kept, sizeof *out, compare_matches);
+  return kept;
+}

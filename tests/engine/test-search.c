@@ -498,6 +498,105 @@ test_ranker_many_matches_single (void)
   g_assert_cmpuint (found[0], ==, 0);
 }
 
+/* The 8-bit scan against a brute force in plain integers, for every kernel this CPU has: the
+ * same rows in the same order with the same scores, exactly. Rows of random bytes with many
+ * duplicates (ties that must go to the lower row, across shares and 8-row groups); n not a
+ * multiple of 8 or of the threads' shares; strides of 16 (one half-step), 48 and the largest;
+ * weights to ±127; every k from 1 to more than n; exclusions. */
+typedef struct
+{
+  const gint32 *score;
+} U8Oracle;
+
+static int
+u8_oracle_compare (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const gint32 *score = data;
+  guint i = *(const guint *) a, j = *(const guint *) b;
+  if (score[i] != score[j])
+    return score[i] > score[j] ? -1 : 1;
+  return i < j ? -1 : 1;
+}
+
+static void
+test_ranker_u8_brute_force (void)
+{
+  const char *kernels[] = { "c", "avx2", "avx512-vnni" };
+  const int strides[] = { 16, 48, LK_RANKER_U8_MAX_STRIDE };
+  const gsize sizes[] = { 1, 7, 8, 9, 1003, 20011 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (41);
+  int tested = 0;
+
+  for (gsize si = 0; si < G_N_ELEMENTS (strides); si++)
+    for (gsize ni = 0; ni < G_N_ELEMENTS (sizes); ni++)
+      {
+        int stride = strides[si], dim = stride - (si == 1 ? 5 : 0); /* 43 of 48 used */
+        gsize n = sizes[ni];
+        g_autofree guint8 *codes = g_new0 (guint8, n * stride);
+        g_autofree gint8 *query = g_new0 (gint8, stride);
+        g_autofree gint32 *score = g_new (gint32, n);
+        g_autofree guint *order = g_new (guint, n);
+        g_autofree LkMatch *got = g_new (LkMatch, n + 1);
+
+        for (gsize r = 0; r < n; r++)
+          {
+            if (r > 0 && g_rand_int_range (rng, 0, 4) == 0) /* a copy of an earlier row */
+              memcpy (codes + r * stride, codes + g_rand_int_range (rng, 0, (gint32) r) * stride,
+                      dim);
+            else
+              for (int j = 0; j < dim; j++)
+                codes[r * stride + j] = (guint8) g_rand_int_range (rng, 0, 256);
+          }
+        for (int j = 0; j < dim; j++)
+          query[j] = (gint8) g_rand_int_range (rng, -127, 128);
+        query[0] = 127, query[dim - 1] = -127;
+        for (gsize r = 0; r < n; r++)
+          {
+            gint64 sum = 0;
+            for (int j = 0; j < dim; j++)
+              sum += (gint64) codes[r * stride + j] * query[j];
+            score[r] = (gint32) sum;
+            order[r] = (guint) r;
+          }
+        g_qsort_with_data (order, (gint) n, sizeof (guint), u8_oracle_compare, score);
+
+        for (gsize ki = 0; ki < G_N_ELEMENTS (kernels); ki++)
+          for (int threads = 1; threads <= 3; threads += 2)
+            {
+              g_autoptr (LkRanker) ranker = lk_ranker_new (threads);
+              const gsize ks[] = { 1, 10, n, n + 1 };
+              if (!lk_ranker_set_u8_kernel (kernels[ki]))
+                continue;
+              for (gsize kk = 0; kk < G_N_ELEMENTS (ks); kk++)
+                {
+                  gssize excludes[] = { -1, 0, (gssize) n / 2 };
+                  for (gsize e = 0; e < G_N_ELEMENTS (excludes); e++)
+                    {
+                      gsize k = ks[kk], found = lk_ranker_top_k_u8 (ranker, codes, n, stride,
+                                                                    query, k, excludes[e], got);
+                      gsize expected = MIN (k, excludes[e] >= 0 ? n - 1 : n);
+                      g_assert_cmpuint (found, ==, expected);
+                      for (gsize r = 0, o = 0; r < found; r++, o++)
+                        {
+                          if ((gssize) order[o] == excludes[e])
+                            o++;
+                          if (got[r].index != order[o] || got[r].cosine != (float) score[order[o]])
+                            g_error ("%s, %d threads, stride %d, n %zu, k %zu: rank %zu is row %u "
+                                     "(%.0f), expected row %u (%d)",
+                                     kernels[ki], threads, stride, n, k, r, got[r].index,
+                                     got[r].cosine, order[o], score[order[o]]);
+                        }
+                    }
+                }
+              tested++;
+            }
+      }
+  lk_ranker_set_u8_kernel (NULL);
+  g_test_message ("%d kernel × thread × shape cases; this CPU's kernel: %s", tested,
+                  lk_ranker_get_u8_kernel ());
+  g_assert_cmpint (tested, >=, (int) (G_N_ELEMENTS (strides) * G_N_ELEMENTS (sizes) * 2));
+}
+
 static void
 test_normalize (void)
 {
@@ -698,6 +797,7 @@ main (int argc, char **argv)
   add_ranker_test ("/engine/search/ranker-near-ties", test_ranker_near_ties);
   add_ranker_test ("/engine/search/ranker-nan-rows", test_ranker_nan_rows);
   add_ranker_test ("/engine/search/ranker-many", test_ranker_many_matches_single);
+  g_test_add_func ("/engine/search/ranker-u8-brute-force", test_ranker_u8_brute_force);
   g_test_add_func ("/engine/search/normalize", test_normalize);
   g_test_add_func ("/engine/search/percent-and-bands", test_percent_and_bands);
   g_test_add_func ("/engine/search/eval-known-answer", test_eval_known_answer);

@@ -75,6 +75,7 @@ lk_backend_from_string (const char *name, LkBackend *backend)
 
 static const char *const vector_types[] = {
   [LK_VECTOR_FLOAT32] = "float32",
+  [LK_VECTOR_UINT8] = "uint8",
 };
 
 const char *
@@ -282,6 +283,11 @@ identity_from_object (JsonObject *object, gboolean nested, GError **error)
     return bad_identity (error, "the model identity's preprocessing is unknown"), NULL;
   if (!vector_type || !lk_vector_type_from_string (vector_type, &identity->vector_type))
     return bad_identity (error, "the model identity's vector type is unknown"), NULL;
+  /* 8-bit codes are decoded by a compressor: only the compressed backend has them, and no more
+   * of them than a scan takes */
+  if (identity->vector_type == LK_VECTOR_UINT8
+      && (identity->backend != LK_BACKEND_COMPRESSED || dim > LK_RANKER_U8_MAX_STRIDE))
+    return bad_identity (error, "the model identity's vector type does not fit its backend"), NULL;
   identity->model = g_strdup (model);
   identity->weights_sha256 = g_strdup (sha);
   identity->dim = (int) dim;

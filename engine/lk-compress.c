@@ -59,6 +59,7 @@ lk_compress_default_params (void)
     .output = NULL,
     .epochs = 0,
     .seed = 0,
+    .int8 = FALSE,
     .n_threads = 0,
     .progress = NULL,
   };
@@ -119,8 +120,8 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
   /* by default 32, fewer for a catalog too small to give 32 components */
   if (params.latent == 0)
     params.latent = (int) MIN ((gsize) MIN (DEFAULT_LATENT, upstream->dim), vectors->n - 1);
-  config =
-    (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent, 0 };
+  config = (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent,
+                                 0, params.int8 };
   if (lk_compressor_method_is_mlp (config.method))
     config.hidden = MLP_HIDDEN;
   if (!(compressor = lk_compressor_new (&config, error)))
@@ -161,11 +162,12 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
     return FALSE;
 
   /* the share of the variance the codes keep: 1 − their reconstructions' error over the prepared
-   * vectors' variance (for principal components, the kept components' share of the variance) */
+   * vectors' variance (for principal components, the kept components' share of the variance);
+   * and for 8-bit codes, the range of each dimension of the unit codes */
   {
     int D = upstream->dim, d = config.latent;
     g_autofree float *x = g_memdup2 (vectors->vectors, vectors->n * D * sizeof (float));
-    g_autofree float *codes = g_new (float, (gsize) COMPRESS_BATCH *d);
+    g_autofree float *codes = g_new (float, vectors->n *d);
     g_autofree float *recon = g_new (float, (gsize) COMPRESS_BATCH *D);
     g_autofree double *mean = g_new0 (double, D);
     double error_sum = 0;
@@ -175,11 +177,11 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
         mean[k] += x[i * D + k];
     for (int k = 0; k < D; k++)
       mean[k] /= vectors->n;
+    lk_compressor_encode (compressor, codes, x, vectors->n);
     for (gsize first = 0; first < vectors->n; first += COMPRESS_BATCH)
       {
         gsize m = MIN (COMPRESS_BATCH, vectors->n - first);
-        lk_compressor_encode (compressor, codes, x + first * D, m);
-        lk_compressor_decode (compressor, recon, codes, m);
+        lk_compressor_decode (compressor, recon, codes + first * d, m);
         for (gsize i = 0; i < m * D; i++)
           {
             double e = (double) recon[i] - x[first * D + i], v = x[first * D + i] - mean[i % D];
@@ -188,7 +190,13 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
           }
       }
     kept = total - error_sum;
+    if (config.int8)
+      {
+        lk_vectors_normalize (codes, vectors->n, d);
+        lk_compressor_fit_quantizer (compressor, codes, vectors->n);
+      }
   }
+
   summary->model_path = params.output ? g_strdup (params.output)
                                       : lk_catalog_get_model_path (catalog, LK_BACKEND_COMPRESSED);
   summary->method = params.method;
@@ -196,6 +204,7 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
   summary->latent = params.latent;
   summary->n_items = vectors->n;
   summary->retained_variance = total > 0 ? CLAMP (kept / total, 0.0, 1.0) : 1.0;
+  summary->int8 = config.int8;
   summary->seconds = (g_get_monotonic_time () - start) / 1e6;
 
   info->config = config;
@@ -223,6 +232,7 @@ lk_index_compress (LkCatalog *catalog, LkEmbedder *embedder, LkIndexProgressFunc
   g_autoptr (GHashTable) items = NULL, embedded = NULL;
   g_autoptr (GArray) todo = NULL; /* rows of vectors without a code */
   g_autofree float *codes = NULL;
+  g_autofree guint8 *bytes = NULL;
   gboolean replaced = FALSE;
   int D = lk_embedder_get_dim (upstream), d = lk_embedder_get_dim (embedder);
   gint64 start = g_get_monotonic_time ();
@@ -263,6 +273,8 @@ lk_index_compress (LkCatalog *catalog, LkEmbedder *embedder, LkIndexProgressFunc
     }
   p.total = todo->len;
   codes = g_new (float, (gsize) COMPRESS_BATCH *d);
+  if (identity->vector_type == LK_VECTOR_UINT8)
+    bytes = g_new (guint8, (gsize) COMPRESS_BATCH * d);
   for (guint first = 0; first < todo->len; first += COMPRESS_BATCH)
     {
       guint n = MIN (COMPRESS_BATCH, todo->len - first);
@@ -275,14 +287,18 @@ lk_index_compress (LkCatalog *catalog, LkEmbedder *embedder, LkIndexProgressFunc
         memcpy (batch + (gsize) j * D,
                 vectors->vectors + g_array_index (todo, gsize, first + j) * D, D * sizeof (float));
       lk_embedder_compress (embedder, batch, n, codes);
+      if (bytes)
+        lk_embedder_quantize (embedder, codes, n, bytes);
       if (!lk_catalog_begin (catalog, error))
         return FALSE;
       for (guint j = 0; j < n; j++)
         {
           const LkCatalogItem *item =
             g_hash_table_lookup (items, vectors->paths[g_array_index (todo, gsize, first + j)]);
-          if (!lk_catalog_put_vector (catalog, LK_BACKEND_COMPRESSED, item->id,
-                                      codes + (gsize) j * d, d, error))
+          if (bytes ? !lk_catalog_put_code (catalog, LK_BACKEND_COMPRESSED, item->id,
+                                            bytes + (gsize) j * d, d, error)
+                    : !lk_catalog_put_vector (catalog, LK_BACKEND_COMPRESSED, item->id,
+                                              codes + (gsize) j * d, d, error))
             {
               lk_catalog_rollback (catalog);
               return FALSE;

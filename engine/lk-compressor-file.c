@@ -33,13 +33,17 @@ lk_compressor_info_free (LkCompressorInfo *info)
 static char *
 config_json (const LkCompressorConfig *c)
 {
-  /* keys in byte order, like every canonical text here; "pca" has no hidden width */
+  GString *out = g_string_new ("{");
+
+  /* keys in byte order, like every canonical text here; each only where it applies */
   if (lk_compressor_method_is_mlp (c->method))
-    return g_strdup_printf ("{\"hidden\":%d,\"in_dim\":%d,\"latent\":%d,\"method\":\"%s\"}",
-                            c->hidden, c->in_dim, c->latent,
-                            lk_compressor_method_to_string (c->method));
-  return g_strdup_printf ("{\"in_dim\":%d,\"latent\":%d,\"method\":\"%s\"}", c->in_dim, c->latent,
+    g_string_append_printf (out, "\"hidden\":%d,", c->hidden);
+  g_string_append_printf (out, "\"in_dim\":%d,", c->in_dim);
+  if (c->int8)
+    g_string_append (out, "\"int8\":true,");
+  g_string_append_printf (out, "\"latent\":%d,\"method\":\"%s\"}", c->latent,
                           lk_compressor_method_to_string (c->method));
+  return g_string_free (out, FALSE);
 }
 
 static char *
@@ -120,6 +124,7 @@ read_config (const char *text, LkCompressorConfig *c)
   c->in_dim = (int) CLAMP (json_object_get_int_member_with_default (o, "in_dim", 0), 0, G_MAXINT);
   c->latent = (int) CLAMP (json_object_get_int_member_with_default (o, "latent", 0), 0, G_MAXINT);
   c->hidden = (int) CLAMP (json_object_get_int_member_with_default (o, "hidden", 0), 0, G_MAXINT);
+  c->int8 = json_object_get_boolean_member_with_default (o, "int8", FALSE);
   /* exactly what this version writes */
   again = config_json (c);
   return g_str_equal (again, text);

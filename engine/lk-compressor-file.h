@@ -4,11 +4,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The tensors are the compressor's (lk-compressor.h: in_mean, then mean, components, variance
- * for "pca", or the MLP's six layers for "ae" and "nbr");
+ * for "pca", or the MLP's six layers for "ae" and "nbr"; then q_offset, q_scale for 8-bit codes);
  * "__metadata__" holds
  *   format        "lookalike-compressor", version "1"
  *   config        {"in_dim":512,"latent":32,"method":"pca"}, or
- *                 {"hidden":512,"in_dim":512,"latent":32,"method":"nbr"}
+ *                 {"hidden":512,"in_dim":512,"latent":32,"method":"nbr"}, with "int8":true
+ *                 after "in_dim" for 8-bit codes
  *   upstream      the canonical identity (lk_model_identity_to_canonical) of the vectors it was
  *                 fitted on and compresses: a catalog's CNN vectors of other weights are not its
  *   fit           {"n_items":1617,"retained_variance":0.83,"seconds":0.4}

@@ -141,7 +141,7 @@ lk_embedder_new_compressed (const char *path, LkEmbedder *upstream, GError **err
   identity->input_size = up->input_size;
   identity->preprocess = up->preprocess;
   identity->dim = compressor->config.latent;
-  identity->vector_type = LK_VECTOR_FLOAT32;
+  identity->vector_type = compressor->config.int8 ? LK_VECTOR_UINT8 : LK_VECTOR_FLOAT32;
   identity->upstream = lk_model_identity_copy (up);
   embedder = lk_embedder_new (&lk_embedder_compressed_class, identity);
   embedder->decode = *lk_embedder_get_decode_params (upstream);
@@ -171,4 +171,18 @@ lk_embedder_compress (LkEmbedder *embedder, const float *vectors, gsize n, float
   prepared = g_memdup2 (vectors, n * priv->compressor->config.in_dim * sizeof (float));
   lk_compressor_prepare (priv->compressor, prepared, n);
   lk_compressor_encode (priv->compressor, out, prepared, n);
+}
+
+void
+lk_embedder_quantize (LkEmbedder *embedder, const float *codes, gsize n, guint8 *out)
+{
+  Priv *priv;
+  g_autofree float *unit = NULL;
+
+  g_return_if_fail (embedder->klass == &lk_embedder_compressed_class);
+  priv = embedder->priv;
+  g_return_if_fail (priv->compressor->config.int8);
+  unit = g_memdup2 (codes, n * priv->compressor->config.latent * sizeof (float));
+  lk_vectors_normalize (unit, n, priv->compressor->config.latent);
+  lk_compressor_quantize (priv->compressor, out, unit, n);
 }

@@ -276,6 +276,7 @@ gboolean lk_backend_from_string (const char *name, LkBackend *backend);
 typedef enum
 {
   LK_VECTOR_FLOAT32, /* "float32": little-endian IEEE floats */
+  LK_VECTOR_UINT8,   /* "uint8": bytes, 8-bit codes the backend's model decodes (compressed) */
 } LkVectorType;
 
 const char *lk_vector_type_to_string (LkVectorType type);
@@ -549,6 +550,9 @@ LkEmbedder *lk_embedder_get_upstream (LkEmbedder *embedder);
 /* The codes (n, dim) of @n of the upstream's raw vectors @vectors (n, upstream dim), as a photo's
  * would be: what indexing does instead of decoding a photo again. */
 void lk_embedder_compress (LkEmbedder *embedder, const float *vectors, gsize n, float *out);
+/* For a compressed backend of 8-bit codes (vector type LK_VECTOR_UINT8): the bytes (n, dim) its
+ * catalog stores of @n codes @codes (n, dim) from lk_embedder_compress, made unit length first. */
+void lk_embedder_quantize (LkEmbedder *embedder, const float *codes, gsize n, guint8 *out);
 
 typedef struct
 {
@@ -680,6 +684,7 @@ typedef struct
   int epochs;         /* ae, nbr: at most this many passes, 1–10000; 0: the default (400) */
   guint64 seed;       /* ae, nbr: the initial weights and the batches (0) */
   int n_threads;      /* 0: every core */
+  gboolean int8;      /* store the codes as 8 bits each (4× smaller, scanned as bytes) (FALSE) */
   LkCompressProgressFunc progress; /* (nullable) ae, nbr: after each epoch, on this thread */
   gpointer user_data;
 } LkCompressParams;
@@ -696,6 +701,7 @@ typedef struct
                              * 1 − their reconstructions' squared error / the variance */
   double seconds;
   int epochs, best_epoch; /* ae, nbr: run, and whose weights were kept; else 0 */
+  gboolean int8;          /* 8-bit codes */
 } LkCompressSummary;
 
 void lk_compress_summary_free (LkCompressSummary *summary);

@@ -90,6 +90,12 @@ lk_compressor_config_check (const LkCompressorConfig *config, GError **error)
                    config->in_dim);
       return FALSE;
     }
+  if (config->int8 && config->latent > 512)
+    {
+      g_set_error (error, LK_ERROR, LK_ERROR_INVALID_ARGUMENT,
+                   "8-bit codes are at most 512 long, not %d", config->latent);
+      return FALSE;
+    }
   if (lk_compressor_method_is_mlp (config->method)
         ? config->hidden < 1 || config->hidden > LK_COMPRESSOR_MAX_HIDDEN
         : config->hidden != 0)
@@ -149,11 +155,21 @@ lk_compressor_new (const LkCompressorConfig *config, GError **error)
       add_tensor (c, "components", d, D);
       add_tensor (c, "variance", 0, d);
     }
+  if (config->int8)
+    {
+      add_tensor (c, "q_offset", 0, d);
+      add_tensor (c, "q_scale", 0, d);
+    }
   if (!(c->params = g_try_new0 (float, c->n_params)))
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
                    "not enough memory for a compressor of %d × %d", d, D);
       return NULL;
+    }
+  if (config->int8)
+    {
+      c->q_offset = c->params + c->tensors[c->n_tensors - 2].offset;
+      c->q_scale = c->params + c->tensors[c->n_tensors - 1].offset;
     }
   c->in_mean = c->params + c->tensors[0].offset;
   if (lk_compressor_method_is_mlp (config->method))
@@ -323,6 +339,51 @@ lk_compressor_decode (const LkCompressor *compressor, float *out, const float *c
     memcpy (out + i * D, compressor->mean, D * sizeof (float));
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) n, D, d, 1.0f, codes, d,
                compressor->components, D, 1.0f, out, D);
+}
+
+void
+lk_compressor_fit_quantizer (LkCompressor *compressor, const float *unit_codes, gsize n)
+{
+  int d = compressor->config.latent;
+
+  g_return_if_fail (compressor->config.int8);
+  for (int j = 0; j < d; j++)
+    {
+      float lo = n ? unit_codes[j] : -1.0f, hi = n ? unit_codes[j] : 1.0f;
+      for (gsize i = 1; i < n; i++)
+        {
+          lo = MIN (lo, unit_codes[i * d + j]);
+          hi = MAX (hi, unit_codes[i * d + j]);
+        }
+      compressor->q_offset[j] = lo;
+      /* a constant dimension still decodes to its one value */
+      compressor->q_scale[j] = hi > lo ? (hi - lo) / 255.0f : 0.0f;
+    }
+}
+
+void
+lk_compressor_quantize (const LkCompressor *compressor, guint8 *out, const float *unit_codes,
+                        gsize n)
+{
+  int d = compressor->config.latent;
+
+  for (gsize i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      {
+        float s = compressor->q_scale[j];
+        float step = s > 0 ? (unit_codes[i * d + j] - compressor->q_offset[j]) / s : 0.0f;
+        out[i * d + j] = (guint8) (isnan (step) ? 0 : lrintf (CLAMP (step, 0.0f, 255.0f)));
+      }
+}
+
+void
+lk_compressor_dequantize (const LkCompressor *compressor, float *out, const guint8 *bytes, gsize n)
+{
+  int d = compressor->config.latent;
+
+  for (gsize i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      out[i * d + j] = compressor->q_offset[j] + compressor->q_scale[j] * bytes[i * d + j];
 }
 
 gboolean

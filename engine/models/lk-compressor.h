@@ -24,6 +24,9 @@
  *   enc3.weight (d, h), enc3.bias (d)     the encoder: prepared vector → code
  *   dec1.weight (h, d), dec1.bias (h), dec2.weight (h, h), dec2.bias (h),
  *   dec3.weight (D, h), dec3.bias (D)     the decoder: code → prepared vector
+ * With 8-bit codes (config.int8), every method ends with
+ *   q_offset (d), q_scale (d)   unit code u ≈ q_offset + q_scale · c, c = 0…255 per dimension
+ * fitted on the catalog's unit codes (their range in each dimension).
  * "ae" trains both to reconstruct; "nbr" trains the encoder to keep each item's neighbours
  * (lk-compressor-train.c), and the decoder beside it, so that its codes can be decoded too.
  * This file reads and writes no file (the pipeline's job, lk-compressor-file.c).
@@ -50,9 +53,10 @@ typedef enum
 typedef struct
 {
   LkCompressorMethod method;
-  int in_dim; /* D */
-  int latent; /* d ≤ D */
-  int hidden; /* h, the MLP's width, 1–4096; 0 for "pca" */
+  int in_dim;    /* D */
+  int latent;    /* d ≤ D */
+  int hidden;    /* h, the MLP's width, 1–4096; 0 for "pca" */
+  gboolean int8; /* the codes are stored as 8 bits each (latent ≤ 512): q_offset, q_scale */
 } LkCompressorConfig;
 
 /* Whether @method is one of the MLP's. */
@@ -96,6 +100,9 @@ typedef struct
   float *variance;   /* (d) */
   /* "ae", "nbr" (else zeroed): enc1, enc2, enc3, dec1, dec2, dec3 */
   LkCompressorLayer layers[LK_COMPRESSOR_N_LAYERS];
+  /* 8-bit codes (else NULL) */
+  float *q_offset; /* (d) */
+  float *q_scale;  /* (d) */
 } LkCompressor;
 
 /* Zeroed parameters for @config (checked). Returns: (transfer full) (nullable) */
@@ -119,6 +126,16 @@ void lk_compressor_encode_ref (const LkCompressor *compressor, float *codes, con
                                gsize n);
 /* The prepared vectors (n, D) @n codes (n, d) stand for: their reconstructions. */
 void lk_compressor_decode (const LkCompressor *compressor, float *out, const float *codes, gsize n);
+
+/* 8-bit codes. Fits q_offset and q_scale to the range of each dimension of @n unit codes (n, d).
+ */
+void lk_compressor_fit_quantizer (LkCompressor *compressor, const float *unit_codes, gsize n);
+/* @n unit codes (n, d) to bytes, each the nearest step (clamped to the range fitted). */
+void lk_compressor_quantize (const LkCompressor *compressor, guint8 *out, const float *unit_codes,
+                             gsize n);
+/* The codes (n, d) @n byte codes stand for: q_offset + q_scale · byte. */
+void
+lk_compressor_dequantize (const LkCompressor *compressor, float *out, const guint8 *bytes, gsize n);
 
 /* Fits the principal components of @n raw upstream vectors @vectors (n, D), centred on @in_mean
  * (D) and normalised, keeping the d of most variance; the largest entry (by magnitude) of each

@@ -514,8 +514,7 @@ reduce8 (gint32 *scores, const __m256i *a)
 
 /* AVX-512 VNNI: vpdpbusd multiplies 4 unsigned bytes by 4 signed ones and adds them into a lane */
 __attribute__ ((target ("avx512vnni,avx512vl,avx2"))) static void
-score_u8_rows_vnni (gint32 *scores, const guint8 *block, gsize rows, int stride,
-                    const gint8 *query)
+score_u8_rows_vnni (gint32 *scores, const guint8 *block, gsize rows, int stride, const gint8 *query)
 {
   gsize r = 0;
   int whole = stride / 32 * 32;
@@ -707,8 +706,8 @@ lk_ranker_set_u8_kernel (const char *name)
 }
 
 gsize
-lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride,
-                    const gint8 *query, gsize k, gssize exclude, LkMatch *out)
+lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride, const gint8 *query,
+                    gsize k, gssize exclude, LkMatch *out)
 {
   g_autofree gint16 *query16 = NULL;
   gsize n_shares, share_rows, kept = 0;

@@ -6,9 +6,18 @@
  * Rows and queries go through the backend's post-transform (lk-embedder.h: for CNN features,
  * centring on the catalog's mean, see lk-embedder-cnn.c) and are then normalised, so that ranking
  * is a plain cosine top-k.
+ *
+ * A backend of 8-bit codes (LK_VECTOR_UINT8, the compressed backend's --int8) is kept as its bytes,
+ * rows zero-padded to a multiple of 16, with the compressor's per-dimension offset and scale that
+ * decode them (read from its file, which must be the one that made them). A query, a unit float
+ * code q, becomes one weight per dimension, q_j · scale_j, rounded to int8 on the largest's scale:
+ * the byte scan ranks rows by Σ weight · byte, which differs from q · decoded row by a constant
+ * and the rounding. That ranking is a filter: its best CANDIDATES_MIN (or CANDIDATES_PER_K · k)
+ * rows are scored again exactly, the cosine of q and the decoded row in double, and ranked by it.
  */
 #define G_LOG_DOMAIN "lk-search"
 
+#include "lk-compressor-file.h"
 #include "lk-embedder.h"
 #include "lookalike.h"
 #include "store/lk-catalog-private.h"
@@ -18,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 8-bit codes: the byte scan's best this many rows (at least) are scored again exactly */
+#define CANDIDATES_MIN   64
+#define CANDIDATES_PER_K 4
+
 struct _LkSearchIndex
 {
   gint ref_count;
@@ -25,7 +38,10 @@ struct _LkSearchIndex
   char *root;
   gsize n;
   int dim;
-  float *matrix;                /* (n, dim) post-transformed, unit rows */
+  float *matrix;                /* (n, dim) post-transformed, unit rows; NULL for 8-bit codes */
+  guint8 *codes;                /* (n, stride) 8-bit codes, else NULL */
+  int stride;                   /* bytes per code row: dim rounded up to 16 */
+  float *q_offset, *q_scale;    /* (dim) what a code's byte stands for */
   const LkEmbedderClass *klass; /* whose post-transform */
   float *post;                  /* its parameters (the CNN's mean), or NULL for none */
   char **rel;                   /* (n) paths relative to the root */
@@ -57,6 +73,36 @@ transform_and_normalise (LkSearchIndex *index, float *v)
     }
 }
 
+/* The decoder of @index's 8-bit codes: the compressor at the backend's weights path, which must be
+ * the file that made them */
+static gboolean
+load_decoder (LkSearchIndex *index, LkCatalog *catalog, GError **error)
+{
+  const LkModelIdentity *id = index->identity;
+  g_autofree char *sha256 = NULL;
+  g_autoptr (LkCompressor) compressor = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (id->weights_path)
+    compressor = lk_compressor_file_load (id->weights_path, NULL, &sha256, &local);
+  if (!compressor || g_strcmp0 (sha256, id->weights_sha256) != 0 || !compressor->config.int8
+      || compressor->config.latent != index->dim)
+    {
+      g_autofree char *shown =
+        id->weights_path ? g_filename_display_name (id->weights_path) : g_strdup ("(none)");
+      g_set_error (
+        error, LK_ERROR, LK_ERROR_BAD_WEIGHTS,
+        "%s: its 8-bit codes are decoded by the compressor that made them, %s, which %s: "
+        "train it again (lookalike-cli train --backend compressed --int8)",
+        lk_catalog_get_name (catalog), shown,
+        !compressor ? (local ? local->message : "is not where it was") : "has changed since");
+      return FALSE;
+    }
+  index->q_offset = g_memdup2 (compressor->q_offset, index->dim * sizeof (float));
+  index->q_scale = g_memdup2 (compressor->q_scale, index->dim * sizeof (float));
+  return TRUE;
+}
+
 LkSearchIndex *
 lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
 {
@@ -72,20 +118,38 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
   index->root = g_strdup (lk_catalog_get_root (catalog));
   index->n = vectors->n;
   index->dim = vectors->dim;
-  index->matrix = g_steal_pointer (&vectors->vectors);
   index->rel = g_steal_pointer (&vectors->paths);
   index->sizes = g_steal_pointer (&vectors->sizes);
   index->mtimes = g_steal_pointer (&vectors->mtimes_ns);
-
-  /* the post-transform fitted on every row, then every row transformed and normalised */
   index->klass = lk_embedder_class_for (backend);
-  if (index->klass->post_fit)
+  if (vectors->codes)
     {
-      index->post = g_new0 (float, index->klass->post_floats (index->dim));
-      index->klass->post_fit (index->post, index->matrix, index->n, index->dim);
+      /* 8-bit codes: the rows padded, no post-transform (the codes are unit already) */
+      if (!load_decoder (index, catalog, error))
+        return NULL;
+      index->stride = (index->dim + 15) / 16 * 16;
+      index->codes = g_try_malloc0_n (MAX (index->n, 1), index->stride);
+      if (!index->codes)
+        {
+          g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: not enough memory for %zu codes",
+                       lk_catalog_get_name (catalog), index->n);
+          return NULL;
+        }
+      for (gsize i = 0; i < index->n; i++)
+        memcpy (index->codes + i * index->stride, vectors->codes + i * index->dim, index->dim);
     }
-  for (gsize i = 0; i < index->n; i++)
-    transform_and_normalise (index, index->matrix + i * index->dim);
+  else
+    {
+      index->matrix = g_steal_pointer (&vectors->vectors);
+      /* the post-transform fitted on every row, then every row transformed and normalised */
+      if (index->klass->post_fit)
+        {
+          index->post = g_new0 (float, index->klass->post_floats (index->dim));
+          index->klass->post_fit (index->post, index->matrix, index->n, index->dim);
+        }
+      for (gsize i = 0; i < index->n; i++)
+        transform_and_normalise (index, index->matrix + i * index->dim);
+    }
 
   index->paths = g_new0 (char *, index->n + 1);
   index->labels = g_new0 (char *, index->n + 1);
@@ -125,6 +189,9 @@ lk_search_index_unref (LkSearchIndex *index)
     }
   g_free (index->root);
   g_free (index->matrix);
+  g_free (index->codes);
+  g_free (index->q_offset);
+  g_free (index->q_scale);
   g_free (index->post);
   g_strfreev (index->rel);
   g_strfreev (index->paths);
@@ -205,14 +272,82 @@ lk_search_index_is_missing (LkSearchIndex *index, gsize row)
   return (gint64) st.st_size != index->sizes[row] || mtime_ns != index->mtimes[row];
 }
 
+/* row @row's code decoded (dim) */
+static void
+decode_row (LkSearchIndex *index, gsize row, float *out)
+{
+  const guint8 *code = index->codes + row * index->stride;
+
+  for (int j = 0; j < index->dim; j++)
+    out[j] = index->q_offset[j] + index->q_scale[j] * code[j];
+}
+
+/* the cosine of unit @query and @row's decoded code, in double */
+static float
+code_cosine (LkSearchIndex *index, gsize row, const float *query)
+{
+  const guint8 *code = index->codes + row * index->stride;
+  double dot = 0, norm = 0;
+
+  for (int j = 0; j < index->dim; j++)
+    {
+      double v = index->q_offset[j] + (double) index->q_scale[j] * code[j];
+      dot += v * query[j];
+      norm += v * v;
+    }
+  return norm > 0 ? (float) (dot / sqrt (norm)) : 0.0f;
+}
+
+static int
+compare_ranked (gconstpointer a, gconstpointer b)
+{
+  const LkMatch *x = a, *y = b;
+  if (x->cosine != y->cosine)
+    return x->cosine > y->cosine ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* 8-bit codes: the byte scan's candidates, scored again exactly (the ranker's lock held) */
+static gsize
+rank_codes (LkSearchIndex *index, const float *query, gsize k, gssize exclude, LkMatch *out)
+{
+  g_autofree gint8 *weights = g_new0 (gint8, index->stride);
+  g_autofree float *w = g_new (float, index->dim);
+  gsize want = MIN (MAX (CANDIDATES_MIN, CANDIDATES_PER_K * k), index->n), found;
+  g_autofree LkMatch *candidates = g_new (LkMatch, MAX (want, 1));
+  float largest = 0;
+
+  for (int j = 0; j < index->dim; j++)
+    {
+      w[j] = query[j] * index->q_scale[j];
+      largest = MAX (largest, fabsf (w[j]));
+    }
+  for (int j = 0; j < index->dim && largest > 0; j++)
+    weights[j] = (gint8) lrintf (w[j] * 127.0f / largest);
+  found = lk_ranker_top_k_u8 (index->ranker, index->codes, index->n, index->stride, weights, want,
+                              exclude, candidates);
+  for (gsize i = 0; i < found; i++)
+    {
+      float c = code_cosine (index, candidates[i].index, query);
+      candidates[i].cosine = isnan (c) ? -1.0f : c;
+    }
+  qsort (candidates, found, sizeof *candidates, compare_ranked);
+  found = MIN (found, k);
+  memcpy (out, candidates, found * sizeof *out);
+  return found;
+}
+
 static gsize
 rank (LkSearchIndex *index, const float *query, gsize k, gssize exclude, LkMatch *out)
 {
   gsize found;
 
   g_mutex_lock (&index->ranker_lock);
-  found =
-    lk_ranker_top_k (index->ranker, index->matrix, index->n, index->dim, query, k, exclude, out);
+  if (index->codes)
+    found = rank_codes (index, query, k, exclude, out);
+  else
+    found =
+      lk_ranker_top_k (index->ranker, index->matrix, index->n, index->dim, query, k, exclude, out);
   g_mutex_unlock (&index->ranker_lock);
   return found;
 }
@@ -231,9 +366,16 @@ gsize
 lk_search_index_query_row (LkSearchIndex *index, gsize row, gsize k, gboolean exclude_self,
                            LkMatch *out)
 {
+  g_autofree float *q = NULL;
+
   if (row >= index->n)
     return 0;
-  return rank (index, index->matrix + row * index->dim, k, exclude_self ? (gssize) row : -1, out);
+  if (!index->codes)
+    return rank (index, index->matrix + row * index->dim, k, exclude_self ? (gssize) row : -1, out);
+  q = g_new (float, index->dim);
+  decode_row (index, row, q);
+  lk_vectors_normalize (q, 1, index->dim);
+  return rank (index, q, k, exclude_self ? (gssize) row : -1, out);
 }
 
 LkEvalResult *
@@ -251,6 +393,17 @@ lk_search_index_evaluate (LkSearchIndex *index, gsize k)
           g_hash_table_insert (ids, index->labels[i], id);
         }
       labels[i] = GPOINTER_TO_UINT (id);
+    }
+  if (index->codes)
+    {
+      /* 8-bit codes: ranked by the exact cosine of the decoded codes, which the byte scan's
+       * candidates are scored by */
+      g_autofree float *decoded = g_new (float, MAX (index->n, 1) * index->dim);
+      for (gsize i = 0; i < index->n; i++)
+        decode_row (index, i, decoded + i * index->dim);
+      lk_vectors_normalize (decoded, index->n, index->dim);
+      return lk_eval_leave_one_out (decoded, index->n, index->dim, labels, g_hash_table_size (ids),
+                                    k);
     }
   return lk_eval_leave_one_out (index->matrix, index->n, index->dim, labels,
                                 g_hash_table_size (ids), k);

@@ -70,6 +70,9 @@ gboolean lk_catalog_put_item (LkCatalog *catalog, LkCatalogItem *item, GError **
 /* Stores @backend's vector of @item_id (replacing any). NULL @vector deletes it. */
 gboolean lk_catalog_put_vector (LkCatalog *catalog, LkBackend backend, gint64 item_id,
                                 const float *vector, int dim, GError **error);
+/* Stores @backend's 8-bit code (@dim bytes) of @item_id, for a backend of LK_VECTOR_UINT8. */
+gboolean lk_catalog_put_code (LkCatalog *catalog, LkBackend backend, gint64 item_id,
+                              const guint8 *code, int dim, GError **error);
 /* Deletes every backend's vector of @item_id (its image changed). */
 gboolean lk_catalog_clear_vectors (LkCatalog *catalog, gint64 item_id, GError **error);
 /* Moves item @id to @path, keeping its vectors. */
@@ -82,7 +85,9 @@ typedef struct
 {
   gsize n;
   int dim;
-  float *vectors;    /* (n, dim) raw, as the model made them, rows ordered by path */
+  float *vectors;    /* (n, dim) raw, as the model made them, rows ordered by path; NULL for
+                      * a backend of 8-bit codes */
+  guint8 *codes;     /* (n, dim) a backend of 8-bit codes' (LK_VECTOR_UINT8), else NULL */
   char **paths;      /* (n) relative, NULL-terminated array */
   gint64 *sizes;     /* (n) */
   gint64 *mtimes_ns; /* (n) */

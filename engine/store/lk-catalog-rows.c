@@ -236,6 +236,23 @@ lk_catalog_put_vector (LkCatalog *catalog, LkBackend backend, gint64 item_id, co
 }
 
 gboolean
+lk_catalog_put_code (LkCatalog *catalog, LkBackend backend, gint64 item_id, const guint8 *code,
+                     int dim, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt =
+    lk_catalog_prepare (catalog, "INSERT OR REPLACE INTO embeddings VALUES (?1, ?2, ?3)", error);
+  int rc;
+
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 3, code, dim, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, lk_backend_to_string (backend), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, item_id);
+  rc = sqlite3_step (stmt);
+  return rc == SQLITE_DONE || lk_catalog_db_error (catalog, rc, error, "storing a code");
+}
+
+gboolean
 lk_catalog_clear_vectors (LkCatalog *catalog, gint64 item_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt =
@@ -294,6 +311,7 @@ lk_catalog_vectors_free (LkCatalogVectors *vectors)
   g_strfreev (vectors->paths);
   g_free (vectors->sizes);
   g_free (vectors->mtimes_ns);
+  g_free (vectors->codes);
   g_free (vectors);
 }
 
@@ -319,11 +337,18 @@ not_finite (LkCatalog *catalog, LkBackend backend, GError **error)
                              lk_backend_to_string (backend));
 }
 
+/* bytes per stored component */
+static gsize
+value_bytes (LkVectorType type)
+{
+  return type == LK_VECTOR_UINT8 ? 1 : sizeof (float);
+}
+
 static gboolean
-wrong_length (LkCatalog *catalog, LkBackend backend, gsize bytes, int dim, GError **error)
+wrong_length (LkCatalog *catalog, LkBackend backend, gsize bytes, gsize expected, GError **error)
 {
   return lk_catalog_corrupt (catalog, error, "a %s vector of %zu bytes, expected %zu",
-                             lk_backend_to_string (backend), bytes, (gsize) dim * sizeof (float));
+                             lk_backend_to_string (backend), bytes, expected);
 }
 
 gboolean
@@ -331,6 +356,8 @@ lk_catalog_check_vectors (LkCatalog *catalog, LkBackend backend, int dim, GError
 {
   g_autoptr (sqlite3_stmt) stmt =
     lk_catalog_prepare (catalog, "SELECT vector FROM embeddings WHERE backend = ?1", error);
+  g_autoptr (LkModelIdentity) identity = lk_catalog_get_identity (catalog, backend, NULL);
+  LkVectorType type = identity ? identity->vector_type : LK_VECTOR_FLOAT32;
   int rc;
 
   if (!stmt)
@@ -341,9 +368,9 @@ lk_catalog_check_vectors (LkCatalog *catalog, LkBackend backend, int dim, GError
       /* the bytes themselves, so that every page they are on is read */
       const void *blob = sqlite3_column_blob (stmt, 0);
       gsize bytes = (gsize) sqlite3_column_bytes (stmt, 0);
-      if (!blob || bytes != (gsize) dim * sizeof (float))
-        return wrong_length (catalog, backend, bytes, dim, error);
-      if (!vector_is_finite (blob, dim))
+      if (!blob || bytes != (gsize) dim * value_bytes (type))
+        return wrong_length (catalog, backend, bytes, (gsize) dim * value_bytes (type), error);
+      if (type == LK_VECTOR_FLOAT32 && !vector_is_finite (blob, dim))
         return not_finite (catalog, backend, error);
     }
   return rc == SQLITE_DONE || lk_catalog_db_error (catalog, rc, error, "reading the vectors");
@@ -421,9 +448,12 @@ lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
   out->paths = (char **) g_ptr_array_steal (paths, NULL);
   out->sizes = (gint64 *) g_array_free (g_steal_pointer (&sizes), FALSE);
   out->mtimes_ns = (gint64 *) g_array_free (g_steal_pointer (&mtimes), FALSE);
-  out->vectors = g_try_malloc_n (MAX (out->n, 1), (gsize) out->dim * sizeof (float));
+  if (identity->vector_type == LK_VECTOR_UINT8)
+    out->codes = g_try_malloc_n (MAX (out->n, 1), (gsize) out->dim);
+  else
+    out->vectors = g_try_malloc_n (MAX (out->n, 1), (gsize) out->dim * sizeof (float));
   filled = g_new0 (guint8, out->n + 1);
-  if (!out->vectors)
+  if (!out->vectors && !out->codes)
     {
       g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: not enough memory for %zu vectors",
                    catalog->name, out->n);
@@ -443,9 +473,10 @@ lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
         continue; /* an item that failed since: not searchable */
       const void *blob = sqlite3_column_blob (vecs, 1);
       gsize bytes = (gsize) sqlite3_column_bytes (vecs, 1);
-      if (!blob || bytes != (gsize) out->dim * sizeof (float))
+      gsize expected = (gsize) out->dim * value_bytes (identity->vector_type);
+      if (!blob || bytes != expected)
         {
-          wrong_length (catalog, backend, bytes, out->dim, error);
+          wrong_length (catalog, backend, bytes, expected, error);
           return NULL;
         }
       if (filled[GPOINTER_TO_SIZE (row)])
@@ -453,6 +484,12 @@ lk_catalog_load_vectors (LkCatalog *catalog, LkBackend backend, GError **error)
           lk_catalog_corrupt (catalog, error, "two %s vectors for one image",
                               lk_backend_to_string (backend));
           return NULL;
+        }
+      if (out->codes)
+        {
+          memcpy (out->codes + GPOINTER_TO_SIZE (row) * out->dim, blob, out->dim);
+          filled[GPOINTER_TO_SIZE (row)] = 1;
+          continue;
         }
       float *dst = out->vectors + GPOINTER_TO_SIZE (row) * out->dim;
       memcpy (dst, blob, sizeof (float) * out->dim);

@@ -156,6 +156,60 @@ class Compressed(lkcatalog.Base):
         other, _ = read_safetensors(summary["model_path"])
         self.assertFalse((first["enc1.weight"] == other["enc1.weight"]).all())
 
+    def test_8_bit_codes(self):
+        summary = self.train("--latent", "16", "--int8", "--json")
+        self.assertEqual((summary["int8"], summary["bytes_per_item"]), (True, 16))
+        tensors, meta = read_safetensors(summary["model_path"])
+        self.assertEqual(json.loads(meta["config"]),
+                         {"in_dim": 512, "int8": True, "latent": 16, "method": "pca"})
+        offset, scale = tensors["q_offset"].astype(numpy.float64), tensors["q_scale"]
+        # the catalog holds bytes: the unit codes, each dimension on its range's 256 steps
+        cnn = stored(self.db, "cnn")
+        names = sorted(cnn)
+        blobs = dict(rows(self.db, "SELECT i.path, e.vector FROM items i JOIN embeddings e "
+                                   "ON e.item_id = i.id WHERE e.backend = 'compressed'"))
+        got = numpy.array([numpy.frombuffer(bytes(blobs[p.encode()]), dtype=numpy.uint8)
+                           for p in names])
+        self.assertEqual(got.shape, (120, 16))
+        codes = compress(tensors, numpy.array([cnn[p] for p in names]))
+        unit = codes / numpy.linalg.norm(codes, axis=1, keepdims=True)
+        self.assertTrue(numpy.allclose(offset, unit.min(0), atol=1e-6))
+        self.assertTrue(numpy.allclose(offset + 255 * scale, unit.max(0), atol=1e-5))
+        want = numpy.clip(numpy.rint((unit - offset) / scale), 0, 255)
+        self.assertLessEqual(abs(want - got).max(), 1)  # a value on a half step may round apart
+        self.assertGreater((want == got).mean(), 0.999)
+        self.assertEqual(rows(self.db, "SELECT vector_type FROM backends WHERE name = "
+                                       "'compressed'"), [("uint8",)])
+
+        # a search ranks by the exact cosine of the decoded codes (a photo from elsewhere: one of
+        # the catalog's is searched with its stored code)
+        other = os.path.join(self.tmp, "other")
+        export(other, 1)
+        query = os.path.join(other, "Bag", sorted(os.listdir(os.path.join(other, "Bag")))[0])
+        embedded = json.loads(run("embed", "--weights", self.weights, "--size", "64", query,
+                                  env=self.env, check=0).stdout)
+        q = compress(tensors, numpy.array([embedded["vector"]], dtype=numpy.float32))[0]
+        q /= numpy.linalg.norm(q)
+        decoded = offset + scale * got
+        cosines = (decoded @ q) / numpy.linalg.norm(decoded, axis=1)
+        order = numpy.argsort(-cosines, kind="stable")[:10]
+        result = json.loads(run("search", "--index", self.db, "--backend", "compressed", "-k",
+                                "10", "--json", query, env=self.env, check=0).stdout)
+        got_paths = [os.path.relpath(r["path"], self.folder) for r in result["results"]]
+        self.assertEqual(got_paths, [names[i] for i in order])
+        for r, i in zip(result["results"], order):
+            self.assertAlmostEqual(r["cosine"], float(cosines[i]), places=4)
+        evaluated = json.loads(run("eval", "--index", self.db, "--backend", "compressed",
+                                   "--json", env=self.env, check=0).stdout)
+        self.assertEqual(evaluated["items"], 120)
+
+        # without the compressor that made them, the bytes mean nothing: said, naming it
+        os.rename(summary["model_path"], summary["model_path"] + ".away")
+        result = run("eval", "--index", self.db, "--backend", "compressed", env=self.env,
+                     check=1)
+        self.assertIn("its 8-bit codes are decoded by the compressor that made them", result.stderr)
+        self.assertIn("c.db.compressed.safetensors", result.stderr)
+
     def test_index_fits_one_when_there_is_none(self):
         result = self.index(self.folder, self.db, "--backend", "compressed")
         self.assertEqual(len(stored(self.db, "compressed")), 120)
@@ -216,7 +270,7 @@ class Compressed(lkcatalog.Base):
         result = self.train("--latent", "600", check=1)
         self.assertIn("latent size 600 is over the vectors' 512 dimensions", result.stderr)
         result = run("train", "--index", self.db, "--method", "pca", env=self.env, check=2)
-        self.assertIn("--method and --weights are for the compressed backend", result.stderr)
+        self.assertIn("--method, --int8 and --weights are for the compressed backend", result.stderr)
         # a compressor file cut short: named, and the catalog's codes stay searchable as they were
         self.train()
         model = self.db + ".compressed.safetensors"

@@ -572,8 +572,8 @@ test_ranker_u8_brute_force (void)
                   gssize excludes[] = { -1, 0, (gssize) n / 2 };
                   for (gsize e = 0; e < G_N_ELEMENTS (excludes); e++)
                     {
-                      gsize k = ks[kk], found = lk_ranker_top_k_u8 (ranker, codes, n, stride,
-                                                                    query, k, excludes[e], got);
+                      gsize k = ks[kk], found = lk_ranker_top_k_u8 (ranker, codes, n, stride, query,
+                                                                    k, excludes[e], got);
                       gsize expected = MIN (k, excludes[e] >= 0 ? n - 1 : n);
                       g_assert_cmpuint (found, ==, expected);
                       for (gsize r = 0, o = 0; r < found; r++, o++)

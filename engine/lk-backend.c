@@ -286,7 +286,7 @@ identity_from_object (JsonObject *object, gboolean nested, GError **error)
   /* 8-bit codes are decoded by a compressor: only the compressed backend has them, and no more
    * of them than a scan takes */
   if (identity->vector_type == LK_VECTOR_UINT8
-      && (identity->backend != LK_BACKEND_COMPRESSED || dim > LK_RANKER_U8_MAX_STRIDE))
+      && (identity->backend != LK_BACKEND_COMPRESSED || dim > LK_RANKER_U8_MAX_DIM))
     return bad_identity (error, "the model identity's vector type does not fit its backend"), NULL;
   identity->model = g_strdup (model);
   identity->weights_sha256 = g_strdup (sha);

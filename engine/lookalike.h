@@ -780,15 +780,22 @@ void
 lk_ranker_top_k_many (LkRanker *ranker, const float *matrix, gsize n, int dim, const float *queries,
                       gsize nq, gsize k, const gssize *excludes, LkMatch *out, gsize *found);
 
-/* 8-bit codes: the @k rows of @codes (n, stride) bytes of the highest integer score
- * Σ_j codes[r][j] · query[j] (higher first, equal ones by lower row; @exclude, a row or -1, left
- * out), each match's cosine field holding that score, exact (|score| < 2²⁴). Rows are zero-padded
- * to @stride, a multiple of 16 up to LK_RANKER_U8_MAX_STRIDE, and so is @query (int8, −127–127).
- * Scored by AVX-512 VNNI where the CPU has it, else AVX2, else plain C, all exactly alike.
+/* 8-bit codes: the @k of @n rows of the highest integer score Σ_j code[r][j] · query[j] (higher
+ * first, equal ones by lower row; @exclude, a row or -1, left out), each match's cosine field
+ * holding that score, exact (|score| < 2²⁴). The codes, @dim ≤ LK_RANKER_U8_MAX_DIM bytes each,
+ * are @packed by lk_ranker_pack_u8; @query holds int8 weights (−127–127), zero past @dim up to
+ * the next multiple of 4. Scored by AVX-512 VNNI where the CPU has it, else AVX2, else plain C,
+ * all exactly alike.
  * Returns: the number of matches */
-#define LK_RANKER_U8_MAX_STRIDE 512
-gsize lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride,
+#define LK_RANKER_U8_MAX_DIM 512
+gsize lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *packed, gsize n, int dim,
                           const gint8 *query, gsize k, gssize exclude, LkMatch *out);
+/* The scan's layout: blocks of 16 rows, in each the 16 rows' bytes of every 4 dimensions side by
+ * side (zero-padded). @codes (n, dim) into @packed (lk_ranker_u8_packed_bytes). */
+gsize lk_ranker_u8_packed_bytes (gsize n, int dim);
+void lk_ranker_pack_u8 (guint8 *packed, const guint8 *codes, gsize n, int dim);
+/* Row @row's @dim bytes back out of @packed. */
+void lk_ranker_unpack_u8_row (guint8 *code, const guint8 *packed, gsize row, int dim);
 /* Which kernel the 8-bit scan uses: "avx512-vnni", "avx2" or "c". */
 const char *lk_ranker_get_u8_kernel (void);
 /* For tests and benchmarks: use kernel @name (NULL: the CPU's best again). FALSE when the CPU

@@ -482,102 +482,152 @@ lk_ranker_top_k (LkRanker *ranker, const float *matrix, gsize n, int dim, const 
 
 /* Scores are integers, Σ code · weight of bytes (0–255) and weights (−127–127): every kernel sums
  * the same products exactly, so they agree bit for bit and ties are exact without a second look.
- * Rows are @stride bytes, a multiple of 16 (zero padding past dim, which the zero weights there
- * leave out). Eight rows are scored at once, their partial sums reduced by a tree of horizontal
- * adds; the rows of a block past the last multiple of eight go one at a time in plain C. */
+ *
+ * Layout (lk_ranker_pack_u8): blocks of 16 rows; in a block, for each group of 4 dimensions, the 16
+ * rows' 4 bytes side by side (64 bytes). One vpdpbusd of a group's 64 bytes with the query's 4
+ * weights broadcast adds that group's share to all 16 rows' scores at once, one row per 32-bit
+ * lane, so no row's sum is ever reduced across lanes; four blocks go at a time, so that four
+ * chains of additions overlap. Without VNNI, AVX2 widens the bytes to 16 bits and pairs their
+ * products (vpmaddwd, exact in 32 bits). Padding rows and dimensions are zero, and the zero
+ * weights past dim leave them out. */
 
-static void
-score_u8_rows_c (gint32 *scores, const guint8 *block, gsize rows, int stride, const gint8 *query)
+gsize
+lk_ranker_u8_packed_bytes (gsize n, int dim)
 {
-  for (gsize r = 0; r < rows; r++)
+  return (n + 15) / 16 * (gsize) ((dim + 3) / 4) * 64;
+}
+
+void
+lk_ranker_pack_u8 (guint8 *packed, const guint8 *codes, gsize n, int dim)
+{
+  gsize groups = (gsize) (dim + 3) / 4;
+
+  memset (packed, 0, lk_ranker_u8_packed_bytes (n, dim));
+  for (gsize r = 0; r < n; r++)
+    for (int j = 0; j < dim; j++)
+      packed[((r / 16 * groups + (gsize) j / 4) * 16 + r % 16) * 4 + j % 4] = codes[r * dim + j];
+}
+
+void
+lk_ranker_unpack_u8_row (guint8 *code, const guint8 *packed, gsize row, int dim)
+{
+  gsize groups = (gsize) (dim + 3) / 4;
+
+  for (int j = 0; j < dim; j++)
+    code[j] = packed[((row / 16 * groups + (gsize) j / 4) * 16 + row % 16) * 4 + j % 4];
+}
+
+/* scores (16 · blocks) of @blocks blocks of @groups groups from @packed, and each block's best in
+ * tops (blocks) */
+static void
+score_u8_blocks_c (gint32 *scores, gint32 *tops, const guint8 *packed, gsize blocks, int groups,
+                   const gint8 *query)
+{
+  for (gsize b = 0; b < blocks; b++)
     {
-      const guint8 *row = block + r * stride;
-      gint32 sum = 0;
-      for (int j = 0; j < stride; j++)
-        sum += (gint32) row[j] * query[j];
-      scores[r] = sum;
+      tops[b] = G_MININT32;
+      for (int r = 0; r < 16; r++)
+        {
+          gint32 sum = 0;
+          for (int g = 0; g < groups; g++)
+            {
+              const guint8 *c = packed + ((b * groups + g) * 16 + r) * 4;
+              const gint8 *w = query + 4 * g;
+              sum += c[0] * w[0] + c[1] * w[1] + c[2] * w[2] + c[3] * w[3];
+            }
+          scores[b * 16 + r] = sum;
+          tops[b] = MAX (tops[b], sum);
+        }
     }
 }
 
 #ifdef HAVE_AVX512_KERNEL
-/* the eight lanes of each of a[0..7] summed: scores[i] = Σ a[i] */
-__attribute__ ((target ("avx2"))) static inline void
-reduce8 (gint32 *scores, const __m256i *a)
+__attribute__ ((target ("avx512vnni,avx512f"))) static void
+score_u8_blocks_vnni (gint32 *scores, gint32 *tops, const guint8 *packed, gsize blocks, int groups,
+                      const gint8 *query)
 {
-  __m256i h01 = _mm256_hadd_epi32 (a[0], a[1]), h23 = _mm256_hadd_epi32 (a[2], a[3]);
-  __m256i h45 = _mm256_hadd_epi32 (a[4], a[5]), h67 = _mm256_hadd_epi32 (a[6], a[7]);
-  __m256i lo = _mm256_hadd_epi32 (h01, h23), hi = _mm256_hadd_epi32 (h45, h67);
-  __m256i sum = _mm256_add_epi32 (_mm256_permute2x128_si256 (lo, hi, 0x20),
-                                  _mm256_permute2x128_si256 (lo, hi, 0x31));
-  _mm256_storeu_si256 ((__m256i *) scores, sum);
-}
+  const gsize block_bytes = (gsize) groups * 64;
+  gsize b = 0;
 
-/* AVX-512 VNNI: vpdpbusd multiplies 4 unsigned bytes by 4 signed ones and adds them into a lane */
-__attribute__ ((target ("avx512vnni,avx512vl,avx2"))) static void
-score_u8_rows_vnni (gint32 *scores, const guint8 *block, gsize rows, int stride, const gint8 *query)
-{
-  gsize r = 0;
-  int whole = stride / 32 * 32;
-
-  for (; r + 8 <= rows; r += 8)
+  for (; b + 4 <= blocks; b += 4)
     {
-      __m256i acc[8];
-      for (int i = 0; i < 8; i++)
-        acc[i] = _mm256_setzero_si256 ();
-      for (int j = 0; j < whole; j += 32)
+      const guint8 *p = packed + b * block_bytes;
+      __m512i a0 = _mm512_setzero_si512 (), a1 = a0, a2 = a0, a3 = a0;
+      for (int g = 0; g < groups; g++)
         {
-          __m256i q = _mm256_loadu_si256 ((const __m256i *) (query + j));
-          for (int i = 0; i < 8; i++)
-            acc[i] = _mm256_dpbusd_epi32 (
-              acc[i], _mm256_loadu_si256 ((const __m256i *) (block + (r + i) * stride + j)), q);
+          gint32 w4;
+          memcpy (&w4, query + 4 * g, 4);
+          __m512i w = _mm512_set1_epi32 (w4);
+          a0 = _mm512_dpbusd_epi32 (a0, _mm512_loadu_si512 (p + g * 64), w);
+          a1 = _mm512_dpbusd_epi32 (a1, _mm512_loadu_si512 (p + block_bytes + g * 64), w);
+          a2 = _mm512_dpbusd_epi32 (a2, _mm512_loadu_si512 (p + 2 * block_bytes + g * 64), w);
+          a3 = _mm512_dpbusd_epi32 (a3, _mm512_loadu_si512 (p + 3 * block_bytes + g * 64), w);
         }
-      if (whole < stride)
-        {
-          __m128i q = _mm_loadu_si128 ((const __m128i *) (query + whole));
-          for (int i = 0; i < 8; i++)
-            {
-              __m128i part = _mm_dpbusd_epi32 (
-                _mm_setzero_si128 (),
-                _mm_loadu_si128 ((const __m128i *) (block + (r + i) * stride + whole)), q);
-              acc[i] = _mm256_add_epi32 (acc[i], _mm256_zextsi128_si256 (part));
-            }
-        }
-      reduce8 (scores + r, acc);
+      _mm512_storeu_si512 (scores + b * 16, a0);
+      _mm512_storeu_si512 (scores + b * 16 + 16, a1);
+      _mm512_storeu_si512 (scores + b * 16 + 32, a2);
+      _mm512_storeu_si512 (scores + b * 16 + 48, a3);
+      tops[b] = _mm512_reduce_max_epi32 (a0);
+      tops[b + 1] = _mm512_reduce_max_epi32 (a1);
+      tops[b + 2] = _mm512_reduce_max_epi32 (a2);
+      tops[b + 3] = _mm512_reduce_max_epi32 (a3);
     }
-  score_u8_rows_c (scores + r, block + r * stride, rows - r, stride, query);
+  for (; b < blocks; b++)
+    {
+      const guint8 *p = packed + b * block_bytes;
+      __m512i a = _mm512_setzero_si512 ();
+      for (int g = 0; g < groups; g++)
+        {
+          gint32 w4;
+          memcpy (&w4, query + 4 * g, 4);
+          a = _mm512_dpbusd_epi32 (a, _mm512_loadu_si512 (p + g * 64), _mm512_set1_epi32 (w4));
+        }
+      _mm512_storeu_si512 (scores + b * 16, a);
+      tops[b] = _mm512_reduce_max_epi32 (a);
+    }
 }
 
-/* AVX2: the bytes widened to 16 bits, then vpmaddwd (pairs of products, exact in 32 bits) */
+/* AVX2: a group's 64 bytes are four 16-byte quarters of 4 rows each; widened to 16 bits, vpmaddwd
+ * with the 4 weights repeated gives each row two partial sums side by side, which one vphaddd
+ * per 8 rows adds once the groups are done (its lanes come out as rows 0 1 4 5 | 2 3 6 7) */
 __attribute__ ((target ("avx2"))) static void
-score_u8_rows_avx2 (gint32 *scores, const guint8 *block, gsize rows, int stride,
-                    const gint16 *query16)
+score_u8_blocks_avx2 (gint32 *scores, gint32 *tops, const guint8 *packed, gsize blocks, int groups,
+                      const gint8 *query)
 {
-  gsize r = 0;
+  const __m256i order = _mm256_setr_epi32 (0, 1, 4, 5, 2, 3, 6, 7);
 
-  for (; r + 8 <= rows; r += 8)
+  for (gsize b = 0; b < blocks; b++)
     {
-      __m256i acc[8];
-      for (int i = 0; i < 8; i++)
-        acc[i] = _mm256_setzero_si256 ();
-      for (int j = 0; j < stride; j += 16)
+      const guint8 *p = packed + b * (gsize) groups * 64;
+      __m256i q0 = _mm256_setzero_si256 (), q1 = q0, q2 = q0, q3 = q0;
+      for (int g = 0; g < groups; g++)
         {
-          __m256i q = _mm256_loadu_si256 ((const __m256i *) (query16 + j));
-          for (int i = 0; i < 8; i++)
-            {
-              __m256i w = _mm256_cvtepu8_epi16 (
-                _mm_loadu_si128 ((const __m128i *) (block + (r + i) * stride + j)));
-              acc[i] = _mm256_add_epi32 (acc[i], _mm256_madd_epi16 (w, q));
-            }
+          const gint8 *w = query + 4 * g;
+          __m256i w16 = _mm256_setr_epi16 (w[0], w[1], w[2], w[3], w[0], w[1], w[2], w[3], w[0],
+                                           w[1], w[2], w[3], w[0], w[1], w[2], w[3]);
+          const guint8 *c = p + g * 64;
+          q0 = _mm256_add_epi32 (
+            q0,
+            _mm256_madd_epi16 (_mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *) c)), w16));
+          q1 = _mm256_add_epi32 (
+            q1, _mm256_madd_epi16 (
+                  _mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *) (c + 16))), w16));
+          q2 = _mm256_add_epi32 (
+            q2, _mm256_madd_epi16 (
+                  _mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *) (c + 32))), w16));
+          q3 = _mm256_add_epi32 (
+            q3, _mm256_madd_epi16 (
+                  _mm256_cvtepu8_epi16 (_mm_loadu_si128 ((const __m128i *) (c + 48))), w16));
         }
-      reduce8 (scores + r, acc);
-    }
-  for (; r < rows; r++)
-    {
-      const guint8 *row = block + r * stride;
-      gint32 sum = 0;
-      for (int j = 0; j < stride; j++)
-        sum += (gint32) row[j] * query16[j];
-      scores[r] = sum;
+      __m256i lo = _mm256_permutevar8x32_epi32 (_mm256_hadd_epi32 (q0, q1), order);
+      __m256i hi = _mm256_permutevar8x32_epi32 (_mm256_hadd_epi32 (q2, q3), order);
+      _mm256_storeu_si256 ((__m256i *) (scores + b * 16), lo);
+      _mm256_storeu_si256 ((__m256i *) (scores + b * 16 + 8), hi);
+      __m256i m = _mm256_max_epi32 (lo, hi);
+      __m128i m4 = _mm_max_epi32 (_mm256_castsi256_si128 (m), _mm256_extracti128_si256 (m, 1));
+      m4 = _mm_max_epi32 (m4, _mm_shuffle_epi32 (m4, _MM_SHUFFLE (1, 0, 3, 2)));
+      m4 = _mm_max_epi32 (m4, _mm_shuffle_epi32 (m4, _MM_SHUFFLE (2, 3, 0, 1)));
+      tops[b] = _mm_cvtsi128_si32 (m4);
     }
 }
 #endif
@@ -593,11 +643,10 @@ typedef struct
 {
   /* borrowed */
   LkRanker *ranker;
-  const guint8 *codes; /* (n, stride) */
-  const gint8 *query;  /* (stride) */
-  const gint16 *query16;
+  const guint8 *packed;
+  const gint8 *query; /* (4 · groups) */
   gsize n;
-  int stride;
+  int groups;
   gssize exclude;
   gsize limit, share_rows;
   U8Kernel kernel;
@@ -609,42 +658,52 @@ rank_share_u8_worker (void *data, int task, int thread)
   const JobU8 *job = data;
   Share *share = &job->ranker->shares[task];
   gsize first = (gsize) task * job->share_rows, end = MIN (job->n, first + job->share_rows);
-  gint32 *scores = (gint32 *) share->scores;
+  gint32 *scores = (gint32 *) share->scores, *tops = scores + SCORE_ROWS;
   LkMatch *heap = share->heaps;
   gsize kept = 0;
+  gint32 bar = G_MININT32;
 
   for (gsize start = first; start < end; start += SCORE_ROWS)
     {
-      gsize rows = MIN ((gsize) SCORE_ROWS, end - start), r = 0;
-      const guint8 *block = job->codes + start * job->stride;
+      gsize rows = MIN ((gsize) SCORE_ROWS, end - start), blocks = (rows + 15) / 16;
+      const guint8 *packed = job->packed + start / 16 * (gsize) job->groups * 64;
 
       switch (job->kernel)
         {
 #ifdef HAVE_AVX512_KERNEL
         case U8_KERNEL_VNNI:
-          score_u8_rows_vnni (scores, block, rows, job->stride, job->query);
+          score_u8_blocks_vnni (scores, tops, packed, blocks, job->groups, job->query);
           break;
         case U8_KERNEL_AVX2:
-          score_u8_rows_avx2 (scores, block, rows, job->stride, job->query16);
+          score_u8_blocks_avx2 (scores, tops, packed, blocks, job->groups, job->query);
           break;
 #endif
         default:
-          score_u8_rows_c (scores, block, rows, job->stride, job->query);
+          score_u8_blocks_c (scores, tops, packed, blocks, job->groups, job->query);
         }
-      for (; r < rows && kept < job->limit; r++)
-        if ((gssize) (start + r) != job->exclude)
-          heap_offer (heap, &kept, job->limit, (LkMatch){ (guint) (start + r), (float) scores[r] });
-      if (r == rows)
-        continue;
-      /* rows arrive in increasing order: an equal score never displaces the kept one */
-      gint32 bar = (gint32) heap[0].cosine;
-      for (; r < rows; r++)
+      for (gsize r0 = 0; r0 < rows; r0 += 16)
         {
-          if (G_LIKELY (scores[r] <= bar) || (gssize) (start + r) == job->exclude)
+          gsize r1 = MIN (rows, r0 + 16);
+          /* rows arrive in increasing order: an equal score never displaces a kept one, so a
+           * block whose best (padding rows, scored 0, included) is not above the bar has nothing
+           * to offer */
+          if (kept == job->limit && tops[r0 / 16] <= bar)
             continue;
-          heap[0] = (LkMatch){ (guint) (start + r), (float) scores[r] };
-          sift_down (heap, kept, 0);
-          bar = (gint32) heap[0].cosine;
+          for (gsize r = r0; r < r1; r++)
+            {
+              LkMatch m = { (guint) (start + r), (float) scores[r] };
+              if ((gssize) (start + r) == job->exclude)
+                continue;
+              if (kept < job->limit)
+                heap_offer (heap, &kept, job->limit, m);
+              else if (scores[r] > bar)
+                {
+                  heap[0] = m;
+                  sift_down (heap, kept, 0);
+                }
+              if (kept == job->limit)
+                bar = (gint32) heap[0].cosine;
+            }
         }
     }
   share->kept[0] = kept;
@@ -706,43 +765,36 @@ lk_ranker_set_u8_kernel (const char *name)
 }
 
 gsize
-lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *codes, gsize n, int stride, const gint8 *query,
+lk_ranker_top_k_u8 (LkRanker *ranker, const guint8 *packed, gsize n, int dim, const gint8 *query,
                     gsize k, gssize exclude, LkMatch *out)
 {
-  g_autofree gint16 *query16 = NULL;
-  gsize n_shares, share_rows, kept = 0;
+  gsize n_shares, share_rows, kept = 0, groups = (gsize) (dim + 3) / 4;
   JobU8 job;
 
   g_return_val_if_fail (ranker != NULL, 0);
-  g_return_val_if_fail (stride > 0 && stride % 16 == 0 && stride <= LK_RANKER_U8_MAX_STRIDE, 0);
+  g_return_val_if_fail (dim > 0 && dim <= LK_RANKER_U8_MAX_DIM, 0);
   g_return_val_if_fail (n <= G_MAXUINT, 0);
   if (k == 0 || n == 0)
     return 0;
 
-  n_shares = MIN ((gsize) ranker->n_threads, MAX (n * stride / (4 * MIN_SHARE_FLOATS), 1));
+  n_shares = MIN ((gsize) ranker->n_threads, MAX (n * groups / MIN_SHARE_FLOATS, 1));
   share_rows = (n + n_shares - 1) / n_shares;
   share_rows = (share_rows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
   n_shares = (n + share_rows - 1) / share_rows;
   job = (JobU8){
     .ranker = ranker,
-    .codes = codes,
+    .packed = packed,
     .query = query,
     .n = n,
-    .stride = stride,
+    .groups = (int) groups,
     .exclude = exclude,
     .limit = MIN (k, n),
     .share_rows = share_rows,
     .kernel = u8_kernel (),
   };
-  if (job.kernel == U8_KERNEL_AVX2)
-    {
-      query16 = g_new (gint16, stride);
-      for (int j = 0; j < stride; j++)
-        query16[j] = query[j];
-      job.query16 = query16;
-    }
   for (gsize s = 0; s < n_shares; s++)
-    share_reserve (&ranker->shares[s], SCORE_ROWS, MIN (job.limit, share_rows), 1);
+    share_reserve (&ranker->shares[s], SCORE_ROWS + SCORE_ROWS / 16, MIN (job.limit, share_rows),
+                   1);
   nn_pool_run (n_shares > 1 ? ranker->pool : NULL, (int) n_shares, rank_share_u8_worker, &job);
   for (gsize s = 0; s < n_shares; s++)
     for (gsize i = 0; i < ranker->shares[s].kept[0]; i++)

@@ -8,7 +8,7 @@
  * is a plain cosine top-k.
  *
  * A backend of 8-bit codes (LK_VECTOR_UINT8, the compressed backend's --int8) is kept as its bytes,
- * rows zero-padded to a multiple of 16, with the compressor's per-dimension offset and scale that
+ * in the byte scan's layout (lk_ranker_pack_u8), with the compressor's per-dimension offset and scale that
  * decode them (read from its file, which must be the one that made them). A query, a unit float
  * code q, becomes one weight per dimension, q_j · scale_j, rounded to int8 on the largest's scale:
  * the byte scan ranks rows by Σ weight · byte, which differs from q · decoded row by a constant
@@ -39,8 +39,7 @@ struct _LkSearchIndex
   gsize n;
   int dim;
   float *matrix;                /* (n, dim) post-transformed, unit rows; NULL for 8-bit codes */
-  guint8 *codes;                /* (n, stride) 8-bit codes, else NULL */
-  int stride;                   /* bytes per code row: dim rounded up to 16 */
+  guint8 *codes;                /* 8-bit codes packed for the scan (lk_ranker_pack_u8), else NULL */
   float *q_offset, *q_scale;    /* (dim) what a code's byte stands for */
   const LkEmbedderClass *klass; /* whose post-transform */
   float *post;                  /* its parameters (the CNN's mean), or NULL for none */
@@ -124,19 +123,17 @@ lk_catalog_load (LkCatalog *catalog, LkBackend backend, GError **error)
   index->klass = lk_embedder_class_for (backend);
   if (vectors->codes)
     {
-      /* 8-bit codes: the rows padded, no post-transform (the codes are unit already) */
+      /* 8-bit codes: packed for the scan, no post-transform (the codes are unit already) */
       if (!load_decoder (index, catalog, error))
         return NULL;
-      index->stride = (index->dim + 15) / 16 * 16;
-      index->codes = g_try_malloc0_n (MAX (index->n, 1), index->stride);
+      index->codes = g_try_malloc (MAX (lk_ranker_u8_packed_bytes (index->n, index->dim), 1));
       if (!index->codes)
         {
           g_set_error (error, LK_ERROR, LK_ERROR_FAILED, "%s: not enough memory for %zu codes",
                        lk_catalog_get_name (catalog), index->n);
           return NULL;
         }
-      for (gsize i = 0; i < index->n; i++)
-        memcpy (index->codes + i * index->stride, vectors->codes + i * index->dim, index->dim);
+      lk_ranker_pack_u8 (index->codes, vectors->codes, index->n, index->dim);
     }
   else
     {
@@ -276,8 +273,9 @@ lk_search_index_is_missing (LkSearchIndex *index, gsize row)
 static void
 decode_row (LkSearchIndex *index, gsize row, float *out)
 {
-  const guint8 *code = index->codes + row * index->stride;
+  guint8 code[LK_RANKER_U8_MAX_DIM];
 
+  lk_ranker_unpack_u8_row (code, index->codes, row, index->dim);
   for (int j = 0; j < index->dim; j++)
     out[j] = index->q_offset[j] + index->q_scale[j] * code[j];
 }
@@ -286,9 +284,10 @@ decode_row (LkSearchIndex *index, gsize row, float *out)
 static float
 code_cosine (LkSearchIndex *index, gsize row, const float *query)
 {
-  const guint8 *code = index->codes + row * index->stride;
+  guint8 code[LK_RANKER_U8_MAX_DIM];
   double dot = 0, norm = 0;
 
+  lk_ranker_unpack_u8_row (code, index->codes, row, index->dim);
   for (int j = 0; j < index->dim; j++)
     {
       double v = index->q_offset[j] + (double) index->q_scale[j] * code[j];
@@ -311,7 +310,7 @@ compare_ranked (gconstpointer a, gconstpointer b)
 static gsize
 rank_codes (LkSearchIndex *index, const float *query, gsize k, gssize exclude, LkMatch *out)
 {
-  g_autofree gint8 *weights = g_new0 (gint8, index->stride);
+  g_autofree gint8 *weights = g_new0 (gint8, (index->dim + 3) / 4 * 4);
   g_autofree float *w = g_new (float, index->dim);
   gsize want = MIN (MAX (CANDIDATES_MIN, CANDIDATES_PER_K * k), index->n), found;
   g_autofree LkMatch *candidates = g_new (LkMatch, MAX (want, 1));
@@ -324,7 +323,7 @@ rank_codes (LkSearchIndex *index, const float *query, gsize k, gssize exclude, L
     }
   for (int j = 0; j < index->dim && largest > 0; j++)
     weights[j] = (gint8) lrintf (w[j] * 127.0f / largest);
-  found = lk_ranker_top_k_u8 (index->ranker, index->codes, index->n, index->stride, weights, want,
+  found = lk_ranker_top_k_u8 (index->ranker, index->codes, index->n, index->dim, weights, want,
                               exclude, candidates);
   for (gsize i = 0; i < found; i++)
     {

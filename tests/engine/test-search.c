@@ -500,9 +500,9 @@ test_ranker_many_matches_single (void)
 
 /* The 8-bit scan against a brute force in plain integers, for every kernel this CPU has: the
  * same rows in the same order with the same scores, exactly. Rows of random bytes with many
- * duplicates (ties that must go to the lower row, across shares and 8-row groups); n not a
- * multiple of 8 or of the threads' shares; strides of 16 (one half-step), 48 and the largest;
- * weights to ±127; every k from 1 to more than n; exclusions. */
+ * duplicates (ties that must go to the lower row, across shares and 16-row blocks); n not a
+ * multiple of 16, of 4 blocks or of the threads' shares; lengths not a multiple of 4 and the
+ * largest; weights to ±127; every k from 1 to more than n; exclusions. Packing round-trips. */
 typedef struct
 {
   const gint32 *score;
@@ -522,18 +522,20 @@ static void
 test_ranker_u8_brute_force (void)
 {
   const char *kernels[] = { "c", "avx2", "avx512-vnni" };
-  const int strides[] = { 16, 48, LK_RANKER_U8_MAX_STRIDE };
-  const gsize sizes[] = { 1, 7, 8, 9, 1003, 20011 };
+  const int dims[] = { 1, 16, 43, LK_RANKER_U8_MAX_DIM };
+  const gsize sizes[] = { 1, 7, 16, 17, 65, 1003, 20011 };
   g_autoptr (GRand) rng = g_rand_new_with_seed (41);
   int tested = 0;
 
-  for (gsize si = 0; si < G_N_ELEMENTS (strides); si++)
+  for (gsize si = 0; si < G_N_ELEMENTS (dims); si++)
     for (gsize ni = 0; ni < G_N_ELEMENTS (sizes); ni++)
       {
-        int stride = strides[si], dim = stride - (si == 1 ? 5 : 0); /* 43 of 48 used */
+        int dim = dims[si], stride = dim;
         gsize n = sizes[ni];
         g_autofree guint8 *codes = g_new0 (guint8, n * stride);
-        g_autofree gint8 *query = g_new0 (gint8, stride);
+        g_autofree guint8 *packed = g_new (guint8, lk_ranker_u8_packed_bytes (n, dim));
+        g_autofree gint8 *query = g_new0 (gint8, (dim + 3) / 4 * 4);
+        guint8 row[LK_RANKER_U8_MAX_DIM];
         g_autofree gint32 *score = g_new (gint32, n);
         g_autofree guint *order = g_new (guint, n);
         g_autofree LkMatch *got = g_new (LkMatch, n + 1);
@@ -549,7 +551,13 @@ test_ranker_u8_brute_force (void)
           }
         for (int j = 0; j < dim; j++)
           query[j] = (gint8) g_rand_int_range (rng, -127, 128);
-        query[0] = 127, query[dim - 1] = -127;
+        query[0] = 127, query[dim - 1] = dim > 1 ? -127 : 127;
+        lk_ranker_pack_u8 (packed, codes, n, dim);
+        for (gsize r = 0; r < n; r += 7)
+          {
+            lk_ranker_unpack_u8_row (row, packed, r, dim);
+            g_assert_cmpmem (row, dim, codes + r * stride, dim);
+          }
         for (gsize r = 0; r < n; r++)
           {
             gint64 sum = 0;
@@ -572,7 +580,7 @@ test_ranker_u8_brute_force (void)
                   gssize excludes[] = { -1, 0, (gssize) n / 2 };
                   for (gsize e = 0; e < G_N_ELEMENTS (excludes); e++)
                     {
-                      gsize k = ks[kk], found = lk_ranker_top_k_u8 (ranker, codes, n, stride, query,
+                      gsize k = ks[kk], found = lk_ranker_top_k_u8 (ranker, packed, n, dim, query,
                                                                     k, excludes[e], got);
                       gsize expected = MIN (k, excludes[e] >= 0 ? n - 1 : n);
                       g_assert_cmpuint (found, ==, expected);
@@ -581,9 +589,9 @@ test_ranker_u8_brute_force (void)
                           if ((gssize) order[o] == excludes[e])
                             o++;
                           if (got[r].index != order[o] || got[r].cosine != (float) score[order[o]])
-                            g_error ("%s, %d threads, stride %d, n %zu, k %zu: rank %zu is row %u "
+                            g_error ("%s, %d threads, dim %d, n %zu, k %zu: rank %zu is row %u "
                                      "(%.0f), expected row %u (%d)",
-                                     kernels[ki], threads, stride, n, k, r, got[r].index,
+                                     kernels[ki], threads, dim, n, k, r, got[r].index,
                                      got[r].cosine, order[o], score[order[o]]);
                         }
                     }
@@ -594,7 +602,7 @@ test_ranker_u8_brute_force (void)
   lk_ranker_set_u8_kernel (NULL);
   g_test_message ("%d kernel × thread × shape cases; this CPU's kernel: %s", tested,
                   lk_ranker_get_u8_kernel ());
-  g_assert_cmpint (tested, >=, (int) (G_N_ELEMENTS (strides) * G_N_ELEMENTS (sizes) * 2));
+  g_assert_cmpint (tested, >=, (int) (G_N_ELEMENTS (dims) * G_N_ELEMENTS (sizes) * 2));
 }
 
 static void

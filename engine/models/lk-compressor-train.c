@@ -32,6 +32,7 @@
 #define TOL_MSE       2e-3 /* of the error itself */
 #define VAL_K         10
 #define MAX_VAL       1024 /* held-out rows at most */
+#define MAX_UNIVERSE  4096 /* "nbr": the held-out rows' neighbours are sought among this many */
 
 struct _LkCompressorRun
 {
@@ -342,11 +343,15 @@ typedef struct
   gsize n_train, n_val;
   LkMatch *pool; /* (n_train, pool) each training row's nearest, as rows of train */
   int pool_k;
-  guint *val_top; /* (n_val, VAL_K) each held-out row's nearest among all rows, by x */
+  float *xu;      /* (n_universe, D) "nbr": the rows the held-out ones seek neighbours among:
+                   * they and training rows, MAX_UNIVERSE at most */
+  gsize n_universe;
+  gsize *val_pos; /* (n_val) the held-out rows' positions in xu */
+  guint *val_top; /* (n_val, VAL_K) each held-out row's nearest in xu, by x */
   gsize *order;   /* (anchors needed) */
   gsize *batch_rows;
   float *batch; /* (batch, D) */
-  float *codes; /* (n, d) for validation */
+  float *codes; /* (n_universe, d) for validation */
   uint64_t rng;
 } Trainer;
 
@@ -360,6 +365,8 @@ trainer_clear (Trainer *t)
   g_free (t->val);
   g_free (t->pool);
   g_free (t->val_top);
+  g_free (t->xu);
+  g_free (t->val_pos);
   g_free (t->order);
   g_free (t->batch_rows);
   g_free (t->batch);
@@ -468,18 +475,18 @@ validate (Trainer *t)
     }
   else
     {
-      g_autofree gsize *all = g_new (gsize, t->n);
+      g_autofree gsize *all = g_new (gsize, t->n_universe);
       g_autofree gssize *excludes = g_new (gssize, t->n_val);
-      g_autofree LkMatch *top = g_new (LkMatch, t->n_val * VAL_K);
-      gsize k = MIN (VAL_K, t->n - 1), hits = 0;
+      g_autofree LkMatch *top = g_new (LkMatch, t->n_val *VAL_K);
+      gsize k = MIN (VAL_K, t->n_universe - 1), hits = 0;
 
-      lk_compressor_encode (c, t->codes, t->x, t->n);
-      lk_vectors_normalize (t->codes, t->n, d);
-      for (gsize i = 0; i < t->n; i++)
+      lk_compressor_encode (c, t->codes, t->xu, t->n_universe);
+      lk_vectors_normalize (t->codes, t->n_universe, d);
+      for (gsize i = 0; i < t->n_universe; i++)
         all[i] = i;
       for (gsize i = 0; i < t->n_val; i++)
-        excludes[i] = (gssize) t->val[i];
-      nearest (t, t->codes, d, all, t->n, t->val, excludes, t->n_val, k, top);
+        excludes[i] = (gssize) t->val_pos[i];
+      nearest (t, t->codes, d, all, t->n_universe, t->val_pos, excludes, t->n_val, k, top);
       for (gsize i = 0; i < t->n_val; i++)
         for (gsize a = 0; a < k; a++)
           for (gsize b = 0; b < k; b++)
@@ -552,7 +559,7 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
   t.run = lk_compressor_run_new (compressor, params->batch, params->n_threads);
   t.batch_rows = g_new (gsize, params->batch);
   t.batch = g_new (float, (gsize) params->batch *D);
-  t.codes = g_new (float, t.n *d);
+  t.codes = g_new (float, MIN (t.n, (gsize) MAX_UNIVERSE) * d);
   steps = MAX (1, (t.n_train + params->batch - 1) / params->batch);
   t.order = g_new (gsize, MAX (t.n_train, steps * params->batch));
   if (!t.run)
@@ -565,9 +572,9 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
   if (compressor->config.method == LK_COMPRESSOR_NBR)
     {
       g_autofree gssize *excludes = g_new (gssize, MAX (t.n_train, t.n_val));
-      g_autofree gsize *all = g_new (gsize, t.n), *positions = g_new (gsize, t.n_train);
+      g_autofree gsize *positions = g_new (gsize, t.n_train), *rows = NULL;
       g_autofree LkMatch *top = NULL;
-      gsize k = MIN (VAL_K, t.n - 1);
+      gsize k;
 
       t.pool_k = (int) MIN ((gsize) params->pool, t.n_train - 1);
       t.pool = g_new (LkMatch, t.n_train * MAX (t.pool_k, 1));
@@ -579,15 +586,29 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
           g_autofree float *m = g_new (float, t.n_train *D);
           for (gsize i = 0; i < t.n_train; i++)
             memcpy (m + i * D, t.x + t.train[i] * D, D * sizeof (float));
-          nearest (&t, m, D, positions, t.n_train, positions, excludes, t.n_train, (gsize) t.pool_k,
-                   t.pool);
+          nearest (&t, m, D, positions, t.n_train, positions, excludes, t.n_train,
+                   (gsize) t.pool_k, t.pool);
         }
-      for (gsize i = 0; i < t.n; i++)
-        all[i] = i;
+
+      /* the universe: the held-out rows first, then training rows (every n_train / room-th) */
+      t.n_universe = MIN (t.n, (gsize) MAX_UNIVERSE);
+      rows = g_new (gsize, t.n_universe);
+      t.val_pos = g_new (gsize, t.n_val);
       for (gsize i = 0; i < t.n_val; i++)
-        excludes[i] = (gssize) t.val[i];
+        rows[i] = t.val[i], t.val_pos[i] = i;
+      for (gsize i = t.n_val; i < t.n_universe; i++)
+        rows[i] = t.train[(i - t.n_val) * t.n_train / (t.n_universe - t.n_val)];
+      t.xu = g_new (float, t.n_universe *D);
+      for (gsize i = 0; i < t.n_universe; i++)
+        memcpy (t.xu + i * D, t.x + rows[i] * D, D * sizeof (float));
+      positions = g_renew (gsize, positions, MAX (t.n_universe, t.n_train));
+      for (gsize i = 0; i < t.n_universe; i++)
+        positions[i] = i;
+      for (gsize i = 0; i < t.n_val; i++)
+        excludes[i] = (gssize) i;
+      k = MIN (VAL_K, t.n_universe - 1);
       top = g_new (LkMatch, t.n_val * k);
-      nearest (&t, t.x, D, all, t.n, t.val, excludes, t.n_val, k, top);
+      nearest (&t, t.xu, D, positions, t.n_universe, t.val_pos, excludes, t.n_val, k, top);
       t.val_top = g_new (guint, t.n_val * k);
       for (gsize i = 0; i < t.n_val * k; i++)
         t.val_top[i] = top[i].index;

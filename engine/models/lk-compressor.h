@@ -218,8 +218,8 @@ typedef void (*LkCompressorTrainFunc) (const LkCompressorTrainProgress *progress
  * @vectors (n, D), prepared with @in_mean: 10 % of them (at least one) are held out to choose the
  * epoch whose weights are kept, and a plateau (no progress for about 100 steps, and 5 epochs)
  * halves the learning rate; the fifth plateau ends it. "ae" watches the held-out rows'
- * reconstruction error; "nbr" whether their 10 nearest among all the rows by code are those by
- * vector. Reports each epoch to @progress on this thread. Fewer than 16 vectors is
+ * reconstruction error; "nbr" whether their 10 nearest among the rows (4,096 at most) by code are
+ * those by vector. Reports each epoch to @progress on this thread. Fewer than 16 vectors is
  * LK_ERROR_INVALID_ARGUMENT; cancelling leaves @compressor undefined.
  * @result: (out) (optional) the last report */
 gboolean

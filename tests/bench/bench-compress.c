@@ -3,12 +3,16 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * bench-compress N DIM LATENT
+ * bench-compress N DIM LATENT [METHOD] [THREADS]
  * Makes N seeded random vectors of DIM dimensions with a decaying spectrum (as CNN features have),
- * then times lk_compressor_fit_pca () on them (centring, normalising, the covariance, the
- * eigensolver) and lk_compressor_encode () of all of them, against numpy's PCA of the same vectors
- * in the same run when /usr/bin/python3 has numpy (the peer: eigh of the covariance). Prints one
- * JSON object: {"n", "dim", "latent", "fit_s", "encode_s", "numpy_fit_s", "blas"}.
+ * then times fitting the compressor of METHOD (pca, the default; ae; nbr) on them and
+ * lk_compressor_encode () of all of them. pca: lk_compressor_fit_pca () (centring, normalising,
+ * the covariance, the eigensolver) against numpy's PCA of the same vectors in the same run when
+ * /usr/bin/python3 has numpy (the peer: eigh of the covariance). ae, nbr: lk_compressor_train ()
+ * with the product's defaults (at most 8,192 rows, early stopping), against PyTorch taking the same
+ * number of steps of the same network, loss and batch size on as many threads as ours (the peer: what
+ * tests/bench/eval-compress.py trains with). Prints one JSON object: {"n", "dim", "latent",
+ * "method", "fit_s", "encode_s", "peer_fit_s", "steps", "epochs", "threads", "blas"}.
  * The issue's target: fitting on 100,000 vectors in under a minute (bench-compress 100000 512 32).
  */
 #include "lookalike.h"
@@ -72,16 +76,79 @@ numpy_fit (const float *x, gsize n, int dim, int latent)
   return seconds;
 }
 
+/* PyTorch's time for @steps Adam steps of the MLP on batches of @batch rows of @x, with the
+ * method's loss (ListNet for nbr, with the decoder on the side; reconstruction for ae) */
+static double
+torch_train (const float *x, gsize n, int dim, int latent, int steps, int batch, gboolean nbr,
+             int threads)
+{
+  g_autofree char *dir = g_dir_make_tmp ("lk-bench-compress-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "x.f32", NULL);
+  g_autofree char *script = g_strdup_printf (
+    "import time, numpy, torch\n"
+    "import torch.nn.functional as F\n"
+    "torch.set_num_threads(%d)\n"
+    "x = torch.from_numpy(numpy.fromfile('%s', dtype='<f4').reshape(%" G_GSIZE_FORMAT ", %d))\n"
+    "x = F.normalize(x - x.mean(0), dim=1)\n"
+    "D, d, h, B, nbr = %d, %d, 512, %d, %d\n"
+    "L = torch.nn.Linear; R = torch.nn.ReLU\n"
+    "enc = torch.nn.Sequential(L(D, h), R(), L(h, h), R(), L(h, d))\n"
+    "dec = torch.nn.Sequential(L(d, h), R(), L(h, h), R(), L(h, D))\n"
+    "opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)\n"
+    "g = torch.Generator().manual_seed(0)\n"
+    "t = time.perf_counter()\n"
+    "for s in range(%d):\n"
+    "    xb = x[torch.randint(0, len(x), (B,), generator=g)]\n"
+    "    z = enc(xb)\n"
+    "    if nbr:\n"
+    "        u = F.normalize(z, dim=1); eye = torch.eye(B, dtype=torch.bool)\n"
+    "        p = F.softmax((xb @ xb.t() / 0.05).masked_fill(eye, -1e9), dim=1)\n"
+    "        q = F.log_softmax((u @ u.t() / 0.05).masked_fill(eye, -1e9), dim=1)\n"
+    "        loss = F.kl_div(q, p, reduction='batchmean') + ((dec(z.detach()) - xb) ** 2).sum(1).mean()\n"
+    "    else:\n"
+    "        loss = ((dec(z) - xb) ** 2).sum(1).mean()\n"
+    "    opt.zero_grad(); loss.backward(); opt.step()\n"
+    "print(time.perf_counter() - t)\n",
+    threads, path, n, dim, dim, latent, batch, nbr ? 1 : 0, steps);
+  const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
+  g_autofree char *out = NULL;
+  int status = 0;
+  double seconds = -1;
+
+  if (g_file_set_contents (path, (const char *) x, (gssize) (n * dim * sizeof (float)), NULL)
+      && g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                       NULL, &status, NULL)
+      && g_spawn_check_wait_status (status, NULL))
+    seconds = g_ascii_strtod (out, NULL);
+  g_unlink (path);
+  g_rmdir (dir);
+  return seconds;
+}
+
 int
 main (int argc, char **argv)
 {
   gsize n = argc > 1 ? (gsize) g_ascii_strtoull (argv[1], NULL, 10) : 100000;
   int dim = argc > 2 ? atoi (argv[2]) : 512, latent = argc > 3 ? atoi (argv[3]) : 32;
-  LkCompressorConfig config = { LK_COMPRESSOR_PCA, dim, latent };
+  LkCompressorConfig config = { LK_COMPRESSOR_PCA, dim, latent, 0, FALSE };
   g_autoptr (GError) error = NULL;
-  g_autoptr (LkCompressor) c = lk_compressor_new (&config, &error);
+  g_autoptr (LkCompressor) c = NULL;
   g_autofree float *x = NULL, *in_mean = NULL, *codes = NULL;
-  double t, fit, encode;
+  LkCompressorTrainParams params;
+  LkCompressorTrainProgress done = { 0 };
+  double t, fit, encode, peer;
+  int steps = 0, threads = argc > 5 ? atoi (argv[5]) : (int) g_get_num_processors ();
+
+  if (argc > 4 && !lk_compressor_method_from_string (argv[4], &config.method))
+    {
+      fprintf (stderr, "bench-compress: unknown method %s (pca, ae, nbr)\n", argv[4]);
+      return 2;
+    }
+  if (lk_compressor_method_is_mlp (config.method))
+    config.hidden = 512;
+  c = lk_compressor_new (&config, &error);
+  params = lk_compressor_train_default_params (config.method);
+  params.n_threads = threads;
 
   if (!c)
     {
@@ -95,7 +162,9 @@ main (int argc, char **argv)
     for (int k = 0; k < dim; k++)
       in_mean[k] += x[i * dim + k] / (float) n;
   t = now ();
-  if (!lk_compressor_fit_pca (c, in_mean, x, n, &error))
+  if (config.method == LK_COMPRESSOR_PCA ? !lk_compressor_fit_pca (c, in_mean, x, n, &error)
+                                         : !lk_compressor_train (c, in_mean, x, n, &params, NULL,
+                                                                 NULL, &done, NULL, &error))
     {
       fprintf (stderr, "bench-compress: %s\n", error->message);
       return 1;
@@ -108,8 +177,19 @@ main (int argc, char **argv)
   encode = now () - t;
   g_free (x);
   x = make_vectors (n, dim);
-  printf ("{\"n\": %" G_GSIZE_FORMAT ", \"dim\": %d, \"latent\": %d, \"fit_s\": %.3f, "
-          "\"encode_s\": %.3f, \"numpy_fit_s\": %.3f, \"blas\": \"%s\"}\n",
-          n, dim, latent, fit, encode, numpy_fit (x, n, dim, latent), lk_runtime_get_blas_core ());
+  if (config.method == LK_COMPRESSOR_PCA)
+    peer = numpy_fit (x, n, dim, latent);
+  else
+    {
+      gsize train_rows = done.n_train;
+      steps = done.epoch * (int) ((train_rows + params.batch - 1) / params.batch);
+      peer = torch_train (x, n, dim, latent, steps, params.batch,
+                          config.method == LK_COMPRESSOR_NBR, threads);
+    }
+  printf ("{\"n\": %" G_GSIZE_FORMAT ", \"dim\": %d, \"latent\": %d, \"method\": \"%s\", "
+          "\"fit_s\": %.3f, \"encode_s\": %.3f, \"peer_fit_s\": %.3f, \"steps\": %d, "
+          "\"epochs\": %d, \"threads\": %d, \"blas\": \"%s\"}\n",
+          n, dim, latent, lk_compressor_method_to_string (config.method), fit, encode, peer, steps,
+          done.epoch, threads, lk_runtime_get_blas_core ());
   return 0;
 }

@@ -327,6 +327,24 @@ evaluate (LkSearchIndex *index)
   result = lk_search_index_evaluate (index, 10);
   return result->labels > 1 ? g_steal_pointer (&result) : NULL;
 }
+/* a learned compressor's epochs, in the job's bar */
+static void
+compress_progress (const LkCompressProgress *p, gpointer user_data)
+{
+  LkJob *job = user_data;
+  g_autofree char *text = NULL;
+
+  if (p->method == LK_COMPRESS_NBR)
+    /* Translators: while the compressed backend learns; the percentage is how many of each
+     * photo's nearest neighbours its short codes keep */
+    text = g_strdup_printf (_ ("Training the compressor: epoch %d, %.0f %% of neighbours kept"),
+                            p->epoch, 100 * p->best_score);
+  else
+    text = g_strdup_printf (_ ("Training the compressor: epoch %d"), p->epoch);
+  /* it stops on a plateau, usually long before its last epoch */
+  lk_job_report (job, MIN (1.0, (double) p->epoch / MAX (p->epochs / 2, 1)), text);
+}
+
 static void
 build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -344,8 +362,11 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   model_path = lk_catalog_get_model_path (catalog, job->backend);
   if (job->backend == LK_BACKEND_COMPRESSED)
     {
-      /* compressed embeddings: fitted in a moment, then their codes are indexing */
+      /* compressed embeddings: fitted in a moment (principal components) or trained in seconds
+       * (the MLPs), then their codes are indexing */
       LkCompressParams params = lk_compress_default_params ();
+      params.progress = compress_progress;
+      params.user_data = job->job;
       if (!job->upstream)
         {
           g_task_return_new_error (task, LK_ERROR, LK_ERROR_BAD_WEIGHTS, "%s",
@@ -353,7 +374,7 @@ build_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancell
                                       "the one chosen in Preferences"));
           return;
         }
-      lk_job_begin_stage (job->job, 0.0, 0.1, NULL);
+      lk_job_begin_stage (job->job, 0.0, 0.8, NULL);
       lk_job_report (job->job, 0.0, _ ("Fitting the compressor…"));
       if (!lk_catalog_train_compressor (catalog, &params, NULL, lk_job_get_cancellable (job->job),
                                         &error)

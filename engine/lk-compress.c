@@ -28,6 +28,14 @@
 /* the MLP compressors' hidden width (tests/bench/eval-compress.py) */
 #define MLP_HIDDEN 512
 
+/* LK_COMPRESS_BEST: nbr below this many dimensions, for catalogs of at least BEST_NBR_MIN_ITEMS */
+#define BEST_NBR_BELOW     64
+#define BEST_NBR_MIN_ITEMS 256
+
+/* quality figures: self-retrieval of this many items at most; precision only up to this many */
+#define QUALITY_SELF_MAX 2000
+#define QUALITY_EVAL_MAX 50000
+
 typedef struct
 {
   const LkCompressParams *params;
@@ -38,6 +46,7 @@ relay_progress (const LkCompressorTrainProgress *p, gpointer user_data)
 {
   const Relay *relay = user_data;
   LkCompressProgress out = {
+    .method = relay->params->method,
     .epoch = p->epoch,
     .epochs = p->epochs,
     .loss = p->loss,
@@ -50,11 +59,119 @@ relay_progress (const LkCompressorTrainProgress *p, gpointer user_data)
     relay->params->progress (&out, relay->params->user_data);
 }
 
+/* each row's label, its folder's name, as lk_search_index_evaluate () has them (the files at the
+ * root share one) */
+static guint *
+folder_labels (const LkCatalogVectors *vectors, guint *n_labels)
+{
+  g_autoptr (GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint *labels = g_new (guint, MAX (vectors->n, 1));
+
+  for (gsize i = 0; i < vectors->n; i++)
+    {
+      g_autofree char *parent = g_path_get_dirname (vectors->paths[i]);
+      g_autofree char *dir = g_path_get_basename (parent);
+      gpointer id;
+      if (!g_hash_table_lookup_extended (ids, dir, NULL, &id))
+        {
+          id = GUINT_TO_POINTER (g_hash_table_size (ids));
+          g_hash_table_insert (ids, g_steal_pointer (&dir), id);
+        }
+      labels[i] = GPOINTER_TO_UINT (id);
+    }
+  *n_labels = g_hash_table_size (ids);
+  return labels;
+}
+
+/* The figures of the README's table for the compressor just made: reconstructions of the codes
+ * as they will be stored (8-bit codes decoded, at the float code's length), self-retrieval and
+ * precision@10 by folder. @x (n, D) prepared, @codes (n, d). */
+static void
+measure_quality (const LkCompressor *c, const LkCatalogVectors *vectors, const float *x,
+                 const float *codes, LkCompressSummary *summary)
+{
+  int D = c->config.in_dim, d = c->config.latent;
+  gsize n = vectors->n, n_self = MIN (n, (gsize) QUALITY_SELF_MAX);
+  g_autofree float *stored = g_memdup2 (codes, n * d * sizeof (float));
+  g_autofree float *recon = g_new (float, n_self *D);
+  g_autofree LkMatch *nearest = g_new (LkMatch, n_self);
+  g_autofree gsize *found = g_new (gsize, n_self);
+  g_autoptr (LkRanker) ranker = lk_ranker_new (0);
+  double cosine = 0, sq = 0;
+  gsize self = 0;
+
+  if (c->config.int8)
+    {
+      g_autofree guint8 *bytes = g_new (guint8, n * d);
+      for (gsize i = 0; i < n; i++)
+        {
+          double len = 0;
+          for (int j = 0; j < d; j++)
+            len += (double) codes[i * d + j] * codes[i * d + j];
+          len = sqrt (len);
+          lk_vectors_normalize (stored + i * d, 1, d);
+          lk_compressor_quantize (c, bytes + i * d, stored + i * d, 1);
+          lk_compressor_dequantize (c, stored + i * d, bytes + i * d, 1);
+          for (int j = 0; j < d; j++)
+            stored[i * d + j] *= (float) len;
+        }
+    }
+  for (gsize first = 0; first < n; first += COMPRESS_BATCH)
+    {
+      gsize m = MIN (COMPRESS_BATCH, n - first);
+      g_autofree float *back = g_new (float, m *D);
+      lk_compressor_decode (c, back, stored + first * d, m);
+      for (gsize i = 0; i < m; i++)
+        {
+          const float *a = back + i * D, *b = x + (first + i) * D;
+          double dot = 0, na = 0, nb = 0;
+          for (int k = 0; k < D; k++)
+            {
+              dot += (double) a[k] * b[k];
+              na += (double) a[k] * a[k];
+              nb += (double) b[k] * b[k];
+              sq += ((double) a[k] - b[k]) * ((double) a[k] - b[k]);
+            }
+          cosine += na > 0 && nb > 0 ? dot / sqrt (na * nb) : 0;
+          if (first + i < n_self)
+            memcpy (recon + (first + i) * D, a, D * sizeof (float));
+        }
+    }
+  summary->mean_cosine = cosine / MAX (n, 1);
+  summary->mse = sq / MAX (n * D, 1);
+  lk_vectors_normalize (recon, n_self, D);
+  lk_ranker_top_k_many (ranker, x, n, D, recon, n_self, 1, NULL, nearest, found);
+  for (gsize i = 0; i < n_self; i++)
+    self += found[i] == 1 && nearest[i].index == i;
+  summary->self_retrieval = (double) self / MAX (n_self, 1);
+  summary->bytes_per_item = d * (c->config.int8 ? 1 : 4);
+  summary->cnn_bytes_per_item = D * 4;
+  summary->precision_at_10 = summary->cnn_precision_at_10 = NAN;
+  if (n > 1 && n <= QUALITY_EVAL_MAX)
+    {
+      guint n_labels;
+      g_autofree guint *labels = folder_labels (vectors, &n_labels);
+      g_autoptr (LkEvalResult) ours = NULL, cnn = NULL;
+      lk_vectors_normalize (stored, n, d);
+      ours = lk_eval_leave_one_out (stored, n, d, labels, n_labels, 10);
+      cnn = lk_eval_leave_one_out (x, n, D, labels, n_labels, 10);
+      summary->precision_at_10 = ours->precision_at_k;
+      summary->cnn_precision_at_10 = cnn->precision_at_k;
+    }
+}
+
+const char *
+lk_compress_method_to_string (LkCompressMethod method)
+{
+  static const char *const names[] = { "pca", "ae", "nbr", "best" };
+  return (guint) method < G_N_ELEMENTS (names) ? names[method] : NULL;
+}
+
 LkCompressParams
 lk_compress_default_params (void)
 {
   LkCompressParams params = {
-    .method = LK_COMPRESS_PCA,
+    .method = LK_COMPRESS_BEST,
     .latent = 0,
     .output = NULL,
     .epochs = 0,
@@ -120,6 +237,10 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
   /* by default 32, fewer for a catalog too small to give 32 components */
   if (params.latent == 0)
     params.latent = (int) MIN ((gsize) MIN (DEFAULT_LATENT, upstream->dim), vectors->n - 1);
+  if (params.method == LK_COMPRESS_BEST)
+    params.method = params.latent < BEST_NBR_BELOW && vectors->n >= BEST_NBR_MIN_ITEMS
+                      ? LK_COMPRESS_NBR
+                      : LK_COMPRESS_PCA;
   config = (LkCompressorConfig){ (LkCompressorMethod) params.method, upstream->dim, params.latent,
                                  0, params.int8 };
   if (lk_compressor_method_is_mlp (config.method))
@@ -192,9 +313,13 @@ lk_catalog_train_compressor (LkCatalog *catalog, const LkCompressParams *params_
     kept = total - error_sum;
     if (config.int8)
       {
-        lk_vectors_normalize (codes, vectors->n, d);
-        lk_compressor_fit_quantizer (compressor, codes, vectors->n);
+        g_autofree float *unit = g_memdup2 (codes, vectors->n * d * sizeof (float));
+        lk_vectors_normalize (unit, vectors->n, d);
+        lk_compressor_fit_quantizer (compressor, unit, vectors->n);
       }
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return FALSE;
+    measure_quality (compressor, vectors, x, codes, summary);
   }
 
   summary->model_path = params.output ? g_strdup (params.output)

@@ -659,15 +659,21 @@ gboolean lk_catalog_train (LkCatalog *catalog, const LkTrainParams *params,
 
 typedef enum
 {
-  LK_COMPRESS_PCA, /* "pca": the leading principal components of the prepared CNN vectors */
-  LK_COMPRESS_AE,  /* "ae": an MLP autoencoder trained to reconstruct them */
-  LK_COMPRESS_NBR, /* "nbr": the same MLP, trained to keep each vector's nearest neighbours */
+  LK_COMPRESS_PCA,  /* "pca": the leading principal components of the prepared CNN vectors */
+  LK_COMPRESS_AE,   /* "ae": an MLP autoencoder trained to reconstruct them */
+  LK_COMPRESS_NBR,  /* "nbr": the same MLP, trained to keep each vector's nearest neighbours */
+  LK_COMPRESS_BEST, /* the one measured best for the size: nbr below 64 dimensions (for a catalog
+                     * of at least 256 vectors), pca from 64 (tests/bench/eval-compress.py) */
 } LkCompressMethod;
+
+/* "pca", "ae", "nbr", "best" */
+const char *lk_compress_method_to_string (LkCompressMethod method);
 
 typedef struct
 {
-  int epoch, epochs; /* finished, at most (a plateau ends it earlier) */
-  double loss;       /* the epoch's mean training loss */
+  LkCompressMethod method; /* LK_COMPRESS_AE or LK_COMPRESS_NBR */
+  int epoch, epochs;       /* finished, at most (a plateau ends it earlier) */
+  double loss;             /* the epoch's mean training loss */
   double score; /* validation: ae −(mean squared error), nbr recall@10 of the held-out rows */
   double best_score;
   int best_epoch;
@@ -677,7 +683,7 @@ typedef void (*LkCompressProgressFunc) (const LkCompressProgress *progress, gpoi
 
 typedef struct
 {
-  LkCompressMethod method; /* (LK_COMPRESS_PCA) */
+  LkCompressMethod method; /* (LK_COMPRESS_BEST) */
   int latent; /* the codes' length, 1–1024 and at most the CNN's; 0: 32, or one less than the
                * catalog's vectors when it has fewer (0) */
   const char *output; /* the compressor file to write; NULL: lk_catalog_get_model_path () */
@@ -694,7 +700,7 @@ LkCompressParams lk_compress_default_params (void);
 typedef struct
 {
   char *model_path;
-  LkCompressMethod method;
+  LkCompressMethod method; /* the one fitted (never LK_COMPRESS_BEST) */
   int in_dim, latent;
   guint64 n_items;          /* vectors it was fitted on */
   double retained_variance; /* the share of the (prepared) CNN vectors' variance the codes keep:
@@ -702,6 +708,14 @@ typedef struct
   double seconds;
   int epochs, best_epoch; /* ae, nbr: run, and whose weights were kept; else 0 */
   gboolean int8;          /* 8-bit codes */
+  /* the codes' quality on the catalog (8-bit codes: as decoded, at the float code's length) */
+  double mean_cosine;    /* of a prepared vector and its reconstruction */
+  double mse;            /* of the reconstructions, per component */
+  double self_retrieval; /* the share of items whose reconstruction's nearest prepared vector is
+                          * theirs (of 2,000 at most) */
+  double precision_at_10, cnn_precision_at_10; /* leave-one-out by folder, of the codes and of
+                                                * the CNN vectors as searched; NAN above 50,000 */
+  int bytes_per_item, cnn_bytes_per_item;
 } LkCompressSummary;
 
 void lk_compress_summary_free (LkCompressSummary *summary);

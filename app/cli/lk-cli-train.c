@@ -191,7 +191,6 @@ print_json (const LkTrainParams *params, const LkTrainSummary *s, const LkIndexS
 typedef struct
 {
   LkCliProgress *cli;
-  LkCompressMethod method;
 } CompressProgress;
 
 /* one line per epoch of a learned compressor (on a terminal, one line redrawn) */
@@ -202,7 +201,7 @@ compress_progress (const LkCompressProgress *p, gpointer user_data)
   LkCliProgress *state = relay->cli;
   char score[64];
 
-  if (relay->method == LK_COMPRESS_NBR)
+  if (p->method == LK_COMPRESS_NBR)
     g_snprintf (score, sizeof score, _ ("neighbours kept %.1f %% (best %.1f %%, epoch %d)"),
                 100 * p->score, 100 * p->best_score, p->best_epoch);
   else
@@ -222,7 +221,7 @@ compress_progress (const LkCompressProgress *p, gpointer user_data)
 
 /* `train --backend compressed` */
 static int
-train_compressed (LkCatalog *catalog, const char *path, const char *method_name, int latent,
+train_compressed (LkCatalog *catalog, const char *path, const char *method_name_in, int latent,
                   int epochs, gint64 seed, gboolean int8, const char *weights, int threads,
                   gboolean json)
 {
@@ -236,14 +235,16 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
   LkCliProgress progress = { .tty = isatty (STDERR_FILENO) };
   LkIndexParams index_params = lk_index_default_params ();
   CompressProgress relay;
-  const char *method_label;
+  const char *method_label, *method_name = method_name_in;
   gboolean ok;
 
-  if (method_name && g_str_equal (method_name, "ae"))
+  if (method_name && g_str_equal (method_name, "pca"))
+    params.method = LK_COMPRESS_PCA;
+  else if (method_name && g_str_equal (method_name, "ae"))
     params.method = LK_COMPRESS_AE;
   else if (method_name && g_str_equal (method_name, "nbr"))
     params.method = LK_COMPRESS_NBR;
-  else if (method_name && !g_str_equal (method_name, "pca"))
+  else if (method_name)
     {
       lk_cli_fail (_ ("train: unknown compression method “%s”: use pca, ae or nbr"), method_name);
       return LK_CLI_USAGE;
@@ -268,7 +269,6 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
   params.int8 = int8;
   params.n_threads = threads;
   relay.cli = &progress;
-  relay.method = params.method;
   params.progress = compress_progress;
   params.user_data = &relay;
   lk_cli_catch_signals (cancellable);
@@ -314,6 +314,7 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
       return lk_cli_fail ("%s", error->message);
     }
 
+  method_name = lk_compress_method_to_string (summary->method);
   if (json)
     {
       g_autoptr (GString) out = g_string_new ("{\"backend\": \"compressed\", ");
@@ -321,34 +322,64 @@ train_compressed (LkCatalog *catalog, const char *path, const char *method_name,
       g_string_append_printf (out,
                               ", \"method\": \"%s\", \"in_dim\": %d, \"latent\": %d, "
                               "\"vectors\": %" G_GUINT64_FORMAT ", ",
-                              method_name ?: "pca", summary->in_dim, summary->latent,
-                              summary->n_items);
-      if (params.method != LK_COMPRESS_PCA)
+                              method_name, summary->in_dim, summary->latent, summary->n_items);
+      if (summary->method != LK_COMPRESS_PCA)
         g_string_append_printf (out, "\"epochs\": %d, \"best_epoch\": %d, ", summary->epochs,
                                 summary->best_epoch);
       g_string_append_printf (out, "\"int8\": %s, \"bytes_per_item\": %d, ",
-                              summary->int8 ? "true" : "false",
-                              summary->latent * (summary->int8 ? 1 : 4));
+                              summary->int8 ? "true" : "false", summary->bytes_per_item);
       g_string_append (out, "\"retained_variance\": ");
       lk_cli_json_float (out, (float) summary->retained_variance);
       g_string_append_printf (
-        out, ", \"seconds\": %.3f, \"embedded\": %" G_GINT64_FORMAT "}\n", summary->seconds,
+        out, ", \"seconds\": %.3f, \"embedded\": %" G_GINT64_FORMAT ", ", summary->seconds,
         MAX (lk_catalog_count_vectors (catalog, LK_BACKEND_COMPRESSED, NULL), 0));
+      g_string_append (out, "\"quality\": {\"mean_cosine\": ");
+      lk_cli_json_float (out, (float) summary->mean_cosine);
+      g_string_append (out, ", \"mse\": ");
+      g_string_append_printf (out, "%.4g", summary->mse);
+      g_string_append (out, ", \"self_retrieval\": ");
+      lk_cli_json_float (out, (float) summary->self_retrieval);
+      g_string_append (out, ", \"precision_at_10\": ");
+      if (isnan (summary->precision_at_10))
+        g_string_append (out, "null, \"cnn_precision_at_10\": null");
+      else
+        {
+          lk_cli_json_float (out, (float) summary->precision_at_10);
+          g_string_append (out, ", \"cnn_precision_at_10\": ");
+          lk_cli_json_float (out, (float) summary->cnn_precision_at_10);
+        }
+      g_string_append_printf (out, ", \"cnn_bytes_per_item\": %d}}\n", summary->cnn_bytes_per_item);
       fwrite (out->str, 1, out->len, stdout);
     }
   else
     {
       g_autofree char *shown = lk_path_display_line (summary->model_path);
-      method_label = params.method == LK_COMPRESS_NBR  ? _ ("neighbourhood-preserving MLP")
-                     : params.method == LK_COMPRESS_AE ? _ ("MLP autoencoder")
-                                                       : _ ("principal components");
-      printf (_ ("compressed %" PRIu64 " CNN vectors of %d dimensions to %d (%s, %.1f %% of "
-                 "their variance kept) in %.1f s\n"),
-              summary->n_items, summary->in_dim, summary->latent, method_label,
-              100 * summary->retained_variance, summary->seconds);
-      printf (summary->int8 ? _ ("codes: %d bytes each (8-bit)\n")
-                            : _ ("codes: %d bytes each (32-bit floats)\n"),
-              summary->latent * (summary->int8 ? 1 : 4));
+      g_autofree char *ours_size =
+        g_format_size_full ((guint64) summary->bytes_per_item * 1000000, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *cnn_size = g_format_size_full (
+        (guint64) summary->cnn_bytes_per_item * 1000000, G_FORMAT_SIZE_IEC_UNITS);
+      char ours_p[16] = "—", cnn_p[16] = "—";
+      method_label = summary->method == LK_COMPRESS_NBR  ? _ ("neighbourhood-preserving MLP")
+                     : summary->method == LK_COMPRESS_AE ? _ ("MLP autoencoder")
+                                                         : _ ("principal components");
+      printf (_ ("compressed %" PRIu64 " CNN vectors of %d dimensions to %d (%s) in %.1f s\n"),
+              summary->n_items, summary->in_dim, summary->latent, method_label, summary->seconds);
+      if (!isnan (summary->precision_at_10))
+        {
+          g_snprintf (ours_p, sizeof ours_p, "%.3f", summary->precision_at_10);
+          g_snprintf (cnn_p, sizeof cnn_p, "%.3f", summary->cnn_precision_at_10);
+        }
+      /* the table of the README, for this model */
+      printf ("\n%-24s %10s %14s %14s %12s %15s %13s\n", "", _ ("dimensions"), _ ("bytes/item"),
+              _ ("at 1M items"), _ ("rec. cosine"), _ ("self-retrieval"), _ ("precision@10"));
+      printf ("%-24s %10d %14d %14s %12s %15s %13s\n", _ ("CNN vectors"), summary->in_dim,
+              summary->cnn_bytes_per_item, cnn_size, "1.000", "100 %", cnn_p);
+      g_autofree char *ours_label =
+        g_strdup_printf ("%s%s", method_name, summary->int8 ? _ (", 8-bit") : "");
+      g_autofree char *self = g_strdup_printf ("%.1f %%", 100 * summary->self_retrieval);
+      g_autofree char *cos = g_strdup_printf ("%.3f", summary->mean_cosine);
+      printf ("%-24s %10d %14d %14s %12s %15s %13s\n\n", ours_label, summary->latent,
+              summary->bytes_per_item, ours_size, cos, self, ours_p);
       printf (_ ("model: %s\n"), shown);
     }
   return LK_CLI_OK;

@@ -343,7 +343,7 @@ typedef struct
   gsize n_train, n_val;
   LkMatch *pool; /* (n_train, pool) each training row's nearest, as rows of train */
   int pool_k;
-  float *xu;      /* (n_universe, D) "nbr": the rows the held-out ones seek neighbours among:
+  float *xu; /* (n_universe, D) "nbr": the rows the held-out ones seek neighbours among:
                    * they and training rows, MAX_UNIVERSE at most */
   gsize n_universe;
   gsize *val_pos; /* (n_val) the held-out rows' positions in xu */
@@ -477,7 +477,7 @@ validate (Trainer *t)
     {
       g_autofree gsize *all = g_new (gsize, t->n_universe);
       g_autofree gssize *excludes = g_new (gssize, t->n_val);
-      g_autofree LkMatch *top = g_new (LkMatch, t->n_val *VAL_K);
+      g_autofree LkMatch *top = g_new (LkMatch, t->n_val * VAL_K);
       gsize k = MIN (VAL_K, t->n_universe - 1), hits = 0;
 
       lk_compressor_encode (c, t->codes, t->xu, t->n_universe);
@@ -586,8 +586,8 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
           g_autofree float *m = g_new (float, t.n_train *D);
           for (gsize i = 0; i < t.n_train; i++)
             memcpy (m + i * D, t.x + t.train[i] * D, D * sizeof (float));
-          nearest (&t, m, D, positions, t.n_train, positions, excludes, t.n_train,
-                   (gsize) t.pool_k, t.pool);
+          nearest (&t, m, D, positions, t.n_train, positions, excludes, t.n_train, (gsize) t.pool_k,
+                   t.pool);
         }
 
       /* the universe: the held-out rows first, then training rows (every n_train / room-th) */

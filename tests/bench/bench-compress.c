@@ -104,7 +104,8 @@ torch_train (const float *x, gsize n, int dim, int latent, int steps, int batch,
     "        u = F.normalize(z, dim=1); eye = torch.eye(B, dtype=torch.bool)\n"
     "        p = F.softmax((xb @ xb.t() / 0.05).masked_fill(eye, -1e9), dim=1)\n"
     "        q = F.log_softmax((u @ u.t() / 0.05).masked_fill(eye, -1e9), dim=1)\n"
-    "        loss = F.kl_div(q, p, reduction='batchmean') + ((dec(z.detach()) - xb) ** 2).sum(1).mean()\n"
+    "        loss = F.kl_div(q, p, reduction='batchmean') + ((dec(z.detach()) - xb) ** "
+    "2).sum(1).mean()\n"
     "    else:\n"
     "        loss = ((dec(z) - xb) ** 2).sum(1).mean()\n"
     "    opt.zero_grad(); loss.backward(); opt.step()\n"
@@ -162,9 +163,9 @@ main (int argc, char **argv)
     for (int k = 0; k < dim; k++)
       in_mean[k] += x[i * dim + k] / (float) n;
   t = now ();
-  if (config.method == LK_COMPRESSOR_PCA ? !lk_compressor_fit_pca (c, in_mean, x, n, &error)
-                                         : !lk_compressor_train (c, in_mean, x, n, &params, NULL,
-                                                                 NULL, &done, NULL, &error))
+  if (config.method == LK_COMPRESSOR_PCA
+        ? !lk_compressor_fit_pca (c, in_mean, x, n, &error)
+        : !lk_compressor_train (c, in_mean, x, n, &params, NULL, NULL, &done, NULL, &error))
     {
       fprintf (stderr, "bench-compress: %s\n", error->message);
       return 1;

@@ -74,6 +74,7 @@ class Compressed(lkcatalog.Base):
     def test_codes_are_the_compressors(self):
         summary = self.train("--latent", "16", "--json")
         self.assertEqual(summary["backend"], "compressed")
+        # the best method for the size: principal components for a catalog this small
         self.assertEqual(summary["method"], "pca")
         self.assertEqual((summary["in_dim"], summary["latent"]), (512, 16))
         self.assertEqual(summary["vectors"], 120)
@@ -97,6 +98,25 @@ class Compressed(lkcatalog.Base):
         want = compress(tensors, numpy.array([cnn[p] for p in names]))
         got = numpy.array([codes[p] for p in names])
         self.assertLess(abs(want - got).max(), 1e-4)
+
+        # the quality figures, recomputed: reconstructions, self-retrieval, precision by folder
+        q = summary["quality"]
+        raw = numpy.array([cnn[p] for p in names], dtype=numpy.float64)
+        x = raw - tensors["in_mean"]
+        x /= numpy.linalg.norm(x, axis=1, keepdims=True)
+        back = want @ tensors["components"] + tensors["mean"]
+        unit_back = back / numpy.linalg.norm(back, axis=1, keepdims=True)
+        self.assertAlmostEqual(q["mean_cosine"], float((unit_back * x).sum(1).mean()), places=4)
+        self.assertAlmostEqual(q["mse"] / float(((back - x) ** 2).mean()), 1.0, places=3)
+        self_hits = (numpy.argmax(unit_back @ x.T, axis=1) == numpy.arange(len(x))).mean()
+        self.assertAlmostEqual(q["self_retrieval"], float(self_hits), places=4)
+        evaluated = json.loads(run("eval", "--index", self.db, "--backend", "compressed", "--json",
+                                   env=self.env, check=0).stdout)
+        cnn_eval = json.loads(run("eval", "--index", self.db, "--backend", "cnn", "--json",
+                                  env=self.env, check=0).stdout)
+        self.assertAlmostEqual(q["precision_at_10"], evaluated["precision_at_k"], places=4)
+        self.assertAlmostEqual(q["cnn_precision_at_10"], cnn_eval["precision_at_k"], places=4)
+        self.assertEqual((summary["bytes_per_item"], q["cnn_bytes_per_item"]), (64, 2048))
 
         # a photo from elsewhere: embedded by the CNN, compressed, ranked by cosine
         other = os.path.join(self.tmp, "other")
@@ -261,7 +281,7 @@ class Compressed(lkcatalog.Base):
         result = self.train("--size", "32", check=2)
         self.assertIn("the compressed backend takes --method, --latent, --epochs, --seed and "
                       "--weights", result.stderr)
-        result = self.train("--epochs", "3", check=2)
+        result = self.train("--method", "pca", "--epochs", "3", check=2)
         self.assertIn("principal components are computed, not trained", result.stderr)
         result = self.train("--method", "nbr", "--epochs", "0", check=2)
         self.assertIn("0 epochs is outside 1–10000", result.stderr)

@@ -3,7 +3,7 @@
  * Copyright 2026 The Lookalike authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Each search runs in a GTask worker. A catalog image is ranked by its stored vector; any other
+ * Each search runs in a GTask worker; so does a comparison, every backend the catalog has in turn. A catalog image is ranked by its stored vector; any other
  * picture is decoded and embedded the way the index's vectors were made, by an embedder kept per
  * backend while the catalog's vectors stay the same.
  */
@@ -116,44 +116,68 @@ embed (LkSession *self, const LkModelIdentity *identity, LkQuery *query, const c
   return g_steal_pointer (&vector);
 }
 
-static void
-search_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+/* @index against @query: a GListStore of LkResult, or NULL with @error; the two phases' times */
+static GListStore *
+rank_query (LkSession *session, LkSearchIndex *index, LkQuery *query, const char *catalog_name,
+            guint k, const LkBands *bands, double *embed_ms, double *search_ms, GError **error)
 {
-  SearchJob *job = data;
-  const LkModelIdentity *identity = lk_search_index_get_identity (job->index);
-  g_autofree LkMatch *matches = g_new (LkMatch, MAX (job->k, 1));
-  g_autoptr (GListStore) store = g_list_store_new (LK_TYPE_RESULT);
-  g_autoptr (GError) error = NULL;
-  const char *path = lk_query_get_path (job->query);
-  gssize row = path ? lk_search_index_find (job->index, path) : -1;
+  const LkModelIdentity *identity = lk_search_index_get_identity (index);
+  g_autofree LkMatch *matches = g_new (LkMatch, MAX (k, 1));
+  GListStore *store = g_list_store_new (LK_TYPE_RESULT);
+  const char *path = lk_query_get_path (query);
+  gssize row = path ? lk_search_index_find (index, path) : -1;
+  gint64 start = g_get_monotonic_time ();
   gsize found;
 
-  if (row >= 0 && !lk_search_index_is_missing (job->index, (gsize) row))
-    found = lk_search_index_query_row (job->index, (gsize) row, job->k, TRUE, matches);
+  *embed_ms = 0;
+  if (row >= 0 && !lk_search_index_is_missing (index, (gsize) row))
+    found = lk_search_index_query_row (index, (gsize) row, k, TRUE, matches);
   else
     {
-      g_autofree float *vector =
-        embed (job->session, identity, job->query, job->catalog_name, &error);
+      g_autofree float *vector = embed (session, identity, query, catalog_name, error);
       if (!vector)
         {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
+          g_object_unref (store);
+          return NULL;
         }
-      found = lk_search_index_query (job->index, vector, job->k, -1, matches);
+      *embed_ms = (g_get_monotonic_time () - start) / 1e3;
+      start = g_get_monotonic_time ();
+      found = lk_search_index_query (index, vector, k, -1, matches);
     }
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  *search_ms = (g_get_monotonic_time () - start) / 1e3;
 
   for (gsize r = 0; r < found; r++)
     {
       int percent = lk_score_percent (matches[r].cosine);
       g_autoptr (LkResult) result = lk_result_new (
-        (guint) r + 1, lk_search_index_get_path (job->index, matches[r].index), matches[r].cosine,
-        percent, lk_band_to_string (lk_score_band (percent, &job->bands)),
-        lk_search_index_is_missing (job->index, matches[r].index));
+        (guint) r + 1, lk_search_index_get_path (index, matches[r].index), matches[r].cosine,
+        percent, lk_band_to_string (lk_score_band (percent, bands)),
+        lk_search_index_is_missing (index, matches[r].index));
       g_list_store_append (store, result);
     }
-  g_task_return_pointer (task, g_steal_pointer (&store), g_object_unref);
+  return store;
+}
+
+static void
+search_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SearchJob *job = data;
+  g_autoptr (GError) error = NULL;
+  double embed_ms, search_ms;
+  GListStore *store = rank_query (job->session, job->index, job->query, job->catalog_name, job->k,
+                                  &job->bands, &embed_ms, &search_ms, &error);
+
+  if (!store)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (store);
+      return;
+    }
+  g_task_return_pointer (task, store, g_object_unref);
 }
 
 void
@@ -184,6 +208,98 @@ lk_session_search_async (LkSession *self, LkQuery *query, guint k, const LkBands
 
 GListModel *
 lk_session_search_finish (LkSession *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Comparing backends                                                                              */
+/* ---------------------------------------------------------------------------------------------- */
+
+void
+lk_comparison_free (LkComparison *comparison)
+{
+  if (!comparison)
+    return;
+  g_clear_object (&comparison->results);
+  g_free (comparison->error);
+  g_free (comparison);
+}
+
+typedef struct
+{
+  LkSession *session;
+  LkSearchIndex *index[LK_N_BACKENDS]; /* those the catalog has */
+  LkQuery *query;
+  char *catalog_name;
+  guint k;
+  LkBands bands;
+} CompareJob;
+
+static void
+compare_job_free (CompareJob *job)
+{
+  g_object_unref (job->session);
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    g_clear_pointer (&job->index[b], lk_search_index_unref);
+  lk_query_unref (job->query);
+  g_free (job->catalog_name);
+  g_free (job);
+}
+
+static void
+compare_worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  CompareJob *job = data;
+  g_autoptr (GPtrArray) columns =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lk_comparison_free);
+
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    {
+      LkComparison *c;
+      g_autoptr (GError) error = NULL;
+      if (!job->index[b])
+        continue;
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      c = g_new0 (LkComparison, 1);
+      c->backend = (LkBackend) b;
+      c->dim = lk_search_index_get_dim (job->index[b]);
+      c->n_items = lk_search_index_get_n_items (job->index[b]);
+      c->bytes_per_item = lk_search_index_get_bytes_per_item (job->index[b]);
+      c->results =
+        (GListModel *) rank_query (job->session, job->index[b], job->query, job->catalog_name,
+                                   job->k, &job->bands, &c->embed_ms, &c->search_ms, &error);
+      if (!c->results)
+        c->error = g_strdup (error->message);
+      g_ptr_array_add (columns, c);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&columns), (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+lk_session_compare_async (LkSession *self, LkQuery *query, guint k, const LkBands *bands,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CompareJob *job = g_new0 (CompareJob, 1);
+
+  g_task_set_source_tag (task, lk_session_compare_async);
+  job->session = g_object_ref (self);
+  for (int b = 0; b < LK_N_BACKENDS; b++)
+    if (self->index[b])
+      job->index[b] = lk_search_index_ref (self->index[b]);
+  job->query = lk_query_ref (query);
+  job->catalog_name = g_filename_display_basename (self->catalog_path);
+  job->k = MAX (k, 1);
+  job->bands = bands ? *bands : lk_bands_default ();
+  g_task_set_task_data (task, job, (GDestroyNotify) compare_job_free);
+  g_task_run_in_thread (task, compare_worker);
+}
+
+GPtrArray *
+lk_session_compare_finish (LkSession *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -759,6 +759,14 @@ lk_session_describe_backend (LkSession *self, LkBackend backend, int *dim, guint
   return TRUE;
 }
 
+gsize
+lk_session_get_bytes_per_item (LkSession *self, LkBackend backend)
+{
+  LkSearchIndex *index = (guint) backend < LK_N_BACKENDS ? self->index[backend] : NULL;
+
+  return index ? lk_search_index_get_bytes_per_item (index) : 0;
+}
+
 LkSessionState
 lk_session_get_state (LkSession *self)
 {

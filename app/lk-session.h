@@ -95,6 +95,8 @@ gboolean lk_session_get_searchable (LkSession *self);
 const char *lk_session_get_backend_error (LkSession *self);
 /* Whether @backend has vectors for the open catalog: their dimension and how many. */
 gboolean lk_session_describe_backend (LkSession *self, LkBackend backend, int *dim, guint *n_items);
+/* What one of @backend's vectors takes (0 when the catalog has none). */
+gsize lk_session_get_bytes_per_item (LkSession *self, LkBackend backend);
 /* Images searchable with the current backend. */
 guint lk_session_get_n_items (LkSession *self);
 
@@ -105,5 +107,27 @@ void lk_session_search_async (LkSession *self, LkQuery *query, guint k, const Lk
                               gpointer user_data);
 /* Returns: (transfer full) (nullable) */
 GListModel *lk_session_search_finish (LkSession *self, GAsyncResult *result, GError **error);
+
+/* One backend's answer to a query, for comparing backends side by side. */
+typedef struct
+{
+  LkBackend backend;
+  GListModel *results; /* (nullable) of LkResult, best first; NULL when it failed */
+  char *error;         /* (nullable) why it failed */
+  int dim;
+  gsize n_items, bytes_per_item;
+  double embed_ms;  /* making the query's vector (0 for a catalog image: its stored one) */
+  double search_ms; /* ranking the catalog against it */
+} LkComparison;
+
+void lk_comparison_free (LkComparison *comparison);
+
+/* Ranks the catalog against @query with every backend it has vectors of, one after the other on
+ * a worker thread, timing each: a GPtrArray of LkComparison in the backends' order. */
+void lk_session_compare_async (LkSession *self, LkQuery *query, guint k, const LkBands *bands,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data);
+/* Returns: (transfer full) (element-type LkComparison) (nullable) */
+GPtrArray *lk_session_compare_finish (LkSession *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
  *   win.cancel-indexing       stop indexing (keeping what is done) or building (keeping nothing)
  *   win.build                 build the current backend for the catalog (train it, embed with it)
  *   win.retrain               the Retrain Autoencoder dialog            Ctrl+Shift+R
+ *   win.compare-backends      the photo searched with every backend   Ctrl+Shift+B
  *   win.back                  from the comparison to the results  Escape
  *   win.use-cnn               switch to CNN features
  *   win.open-result(s)        open a result in the image viewer
@@ -229,6 +230,23 @@ retrain_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+compare_backends_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  LkWindow *self = LK_WINDOW (widget);
+
+  if (!self->query || !lk_session_get_root (self->session))
+    return;
+  /* one at a time: a new photo replaces the window's */
+  if (self->compare)
+    gtk_window_destroy (GTK_WINDOW (self->compare));
+  self->compare = lk_compare_window_new (
+    GTK_WINDOW (self), self->session, self->query,
+    (guint) MIN (gtk_spin_button_get_value_as_int (self->results_spin), 20), self->thumbnailer);
+  g_object_add_weak_pointer (G_OBJECT (self->compare), (gpointer *) &self->compare);
+  gtk_window_present (GTK_WINDOW (self->compare));
+}
+
+static void
 build_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   LkWindow *self = LK_WINDOW (widget);
@@ -362,6 +380,10 @@ lk_window_update_actions (LkWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.retrain",
                                  lk_session_can_retrain (self->session)
                                    || lk_session_get_training (self->session));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.compare-backends",
+                                 self->query
+                                   && (state == LK_SESSION_READY || state == LK_SESSION_INDEXING
+                                       || state == LK_SESSION_BUILDING));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.back", g_strcmp0 (page, "compare") == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search-similar-shown",
                                  g_strcmp0 (page, "compare") == 0);
@@ -380,6 +402,8 @@ lk_window_install_actions (LkWindowClass *klass)
                                    cancel_indexing_action);
   gtk_widget_class_install_action (widget_class, "win.build", NULL, build_action);
   gtk_widget_class_install_action (widget_class, "win.retrain", NULL, retrain_action);
+  gtk_widget_class_install_action (widget_class, "win.compare-backends", NULL,
+                                   compare_backends_action);
   gtk_widget_class_install_action (widget_class, "win.back", NULL, back_action);
   gtk_widget_class_install_action (widget_class, "win.use-cnn", NULL, use_cnn_action);
   gtk_widget_class_install_action (widget_class, "win.open-result", "s", open_result_action);
@@ -398,4 +422,6 @@ lk_window_install_actions (LkWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.reindex", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.retrain", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.compare-backends", NULL);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "lk-result.h"
+#include "lk-compare-window.h"
 #include "lk-retrain-window.h"
 #include "lk-thumbnailer.h"
 #include "lk-window.h"
@@ -53,6 +54,7 @@ struct _LkWindow
   GtkFileChooserNative *chooser;
   LkResult *shown;          /* the result on the compare page */
   LkRetrainWindow *retrain; /* (nullable) weak: the Retrain dialog, shown or hidden */
+  LkCompareWindow *compare; /* (nullable) weak: Compare Backends */
   GPtrArray *backend_rows;  /* the backend selector's bound rows (GtkListItem, borrowed) */
   char *last_toast;
   guint n_searches;

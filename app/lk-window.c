@@ -415,6 +415,7 @@ set_query (LkWindow *self, LkQuery *query)
       self, _ ("Open a product folder first: that is what the photo is compared with"), NULL);
   else if (lk_session_get_state (self->session) == LK_SESSION_FAILED)
     lk_window_toast (self, lk_session_get_error (self->session), NULL);
+  lk_window_update_actions (self);
   lk_window_search_again (self);
 }
 
@@ -646,6 +647,12 @@ lk_window_get_drop_target (LkWindow *self)
   return self->drop_target;
 }
 
+LkCompareWindow *
+lk_window_get_compare_window (LkWindow *self)
+{
+  return self->compare;
+}
+
 LkRetrainWindow *
 lk_window_get_retrain_window (LkWindow *self)
 {
@@ -763,7 +770,8 @@ lk_window_describe_backend (LkWindow *self, LkBackend backend)
     return g_strdup (_ (lk_backend_get_info (backend)->description));
   if (!lk_session_describe_backend (self->session, backend, &dim, &n))
     return g_strdup (_ ("Not built for this catalog"));
-  size = g_format_size_full ((guint64) n * dim * sizeof (float), G_FORMAT_SIZE_IEC_UNITS);
+  size = g_format_size_full ((guint64) n * lk_session_get_bytes_per_item (self->session, backend),
+                             G_FORMAT_SIZE_IEC_UNITS);
   return g_strdup_printf (
     /* Translators: a backend's vectors in the open catalog: "512 dimensions · 3.2 MiB for 1617
      * photos" */

@@ -7,6 +7,7 @@
 
 #include <adwaita.h>
 
+#include "lk-compare-window.h"
 #include "lk-retrain-window.h"
 #include "lk-session.h"
 
@@ -39,6 +40,8 @@ guint lk_window_get_n_searches (LkWindow *self);
 GtkDropTarget *lk_window_get_drop_target (LkWindow *self);
 /* Returns: (nullable) (transfer none) the Retrain dialog, if one is open or hidden */
 LkRetrainWindow *lk_window_get_retrain_window (LkWindow *self);
+/* (nullable) the Compare Backends window (win.compare-backends), while it is open */
+LkCompareWindow *lk_window_get_compare_window (LkWindow *self);
 /* What the backend selector's row says of @backend for the open catalog: "512 dimensions ·
  * 3.2 MiB for 1617 photos". Returns: (transfer full) */
 char *lk_window_describe_backend (LkWindow *self, LkBackend backend);

@@ -833,6 +833,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkSearchIndex, lk_search_index_unref)
 
 gsize lk_search_index_get_n_items (LkSearchIndex *index);
 int lk_search_index_get_dim (LkSearchIndex *index);
+/* What a vector of the index takes in the catalog: dim floats, or dim bytes for 8-bit codes. */
+gsize lk_search_index_get_bytes_per_item (LkSearchIndex *index);
 const LkModelIdentity *lk_search_index_get_identity (LkSearchIndex *index);
 /* Absolute path of @row. */
 const char *lk_search_index_get_path (LkSearchIndex *index, gsize row);

@@ -210,6 +210,12 @@ lk_search_index_get_dim (LkSearchIndex *index)
   return index->dim;
 }
 
+gsize
+lk_search_index_get_bytes_per_item (LkSearchIndex *index)
+{
+  return (gsize) index->dim * (index->codes ? 1 : sizeof (float));
+}
+
 const LkModelIdentity *
 lk_search_index_get_identity (LkSearchIndex *index)
 {

@@ -189,10 +189,12 @@ assert_results_match_engine (LkWindow *window, const char *query)
   lk_search_index_unref (index);
 }
 
-/* The window's results must be what the engine ranks with @backend's stored identity: the
- * catalog's vectors, and the query embedded by the embedder that identity names. */
-static void
-assert_results_match_backend (LkWindow *window, const char *query, LkBackend backend)
+/* What the engine ranks with @backend's stored identity: the catalog's vectors, and the query
+ * embedded by the embedder that identity names. Every row, best first.
+ * Returns: (transfer full) */
+static LkMatch *
+backend_ranking (LkWindow *window, const char *query, LkBackend backend, LkSearchIndex **index_out,
+                 gsize *found)
 {
   g_autoptr (GError) error = NULL;
   LkSession *session = lk_window_get_session (window);
@@ -214,8 +216,19 @@ assert_results_match_backend (LkWindow *window, const char *query, LkBackend bac
   g_autofree float *vector = g_new (float, lk_embedder_get_dim (embedder));
   g_assert_true (lk_embedder_embed_image (state, image, vector, &error));
   gsize n = lk_search_index_get_n_items (index);
-  g_autofree LkMatch *expected = g_new (LkMatch, n);
-  gsize found = lk_search_index_query (index, vector, n, -1, expected);
+  LkMatch *expected = g_new (LkMatch, n);
+  *found = lk_search_index_query (index, vector, n, -1, expected);
+  *index_out = g_steal_pointer (&index);
+  return expected;
+}
+
+/* The window's results are the engine's ranking of @query with @backend. */
+static void
+assert_results_match_backend (LkWindow *window, const char *query, LkBackend backend)
+{
+  g_autoptr (LkSearchIndex) index = NULL;
+  gsize found;
+  g_autofree LkMatch *expected = backend_ranking (window, query, backend, &index, &found);
   GListModel *results = lk_window_get_results (window);
 
   g_assert_nonnull (results);
@@ -1177,6 +1190,94 @@ test_build_compressed (void)
   spin (50);
 }
 
+/* Compare Backends on a catalog with all three: three columns, in the backends' order, each the
+ * engine's top k for its backend, and every pair's overlap@k what those rankings share. */
+static gboolean
+compared (gpointer data)
+{
+  LkCompareWindow *compare = lk_window_get_compare_window (data);
+  return compare && lk_compare_window_get_n_columns (compare) > 0;
+}
+
+static void
+test_compare_backends (void)
+{
+  g_autofree char *catalog = make_pattern_catalog ("patterns-compare", 40);
+  g_autofree char *query = g_build_filename (scratch, "pattern-query-compare.png", NULL);
+  LkWindow *window = new_window ();
+  SearchWait wait = { window, 0 };
+  LkBackend backends[] = { LK_BACKEND_CONV_AE, LK_BACKEND_COMPRESSED };
+  LkCompareWindow *compare;
+  guint k = 10;
+
+  save_pattern (query, 43);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_EPOCHS", "3", TRUE);
+  g_setenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE", "32", TRUE);
+  lk_window_open_folder (window, catalog);
+  wait_for (session_settled, window, 120, "indexing");
+  for (gsize i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      BuildWatch watch;
+      lk_window_set_backend (window, backends[i]);
+      spin (50);
+      start_build (window, &watch);
+      wait_for (session_settled, window, 300, "the build");
+      stop_watching (&watch);
+      g_assert_true (has_vectors (window, backends[i]));
+    }
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_EPOCHS");
+  g_unsetenv ("LOOKALIKE_TEST_TRAIN_INPUT_SIZE");
+  lk_window_set_backend (window, LK_BACKEND_CNN);
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (window), "win.compare-backends", NULL)
+                  && lk_window_get_compare_window (window)); /* no photo yet */
+  wait.searches = lk_window_get_n_searches (window);
+  g_assert_true (drop_file (window, query));
+  wait_for (searched, &wait, 60, "the results");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (gtk_widget_get_template_child (
+                               GTK_WIDGET (window), LK_TYPE_WINDOW, "results_spin")),
+                             k);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.compare-backends", NULL));
+  wait_for (compared, window, 120, "the comparison");
+  compare = lk_window_get_compare_window (window);
+  g_assert_cmpuint (lk_compare_window_get_n_columns (compare), ==, 3);
+  {
+    LkSearchIndex *index[3] = { NULL };
+    LkMatch *top[3] = { NULL };
+    for (guint c = 0; c < 3; c++)
+      {
+        gsize found;
+        g_assert_cmpint (lk_compare_window_get_column_backend (compare, c), ==, (LkBackend) c);
+        top[c] = backend_ranking (window, query, (LkBackend) c, &index[c], &found);
+        g_assert_cmpuint (found, >=, k);
+      }
+    for (guint a = 0; a < 3; a++)
+      for (guint b = a + 1; b < 3; b++)
+        {
+          int shared = 0;
+          for (guint i = 0; i < k; i++)
+            for (guint j = 0; j < k; j++)
+              shared += g_str_equal (lk_search_index_get_path (index[a], top[a][i].index),
+                                     lk_search_index_get_path (index[b], top[b][j].index));
+          g_test_message ("%s and %s share %d of %u", lk_backend_to_string ((LkBackend) a),
+                          lk_backend_to_string ((LkBackend) b), shared, k);
+          g_assert_cmpint (lk_compare_window_get_overlap (compare, a, b), ==, shared);
+        }
+    /* CNN features and their codes find nearly the same products */
+    g_assert_cmpint (lk_compare_window_get_overlap (compare, LK_BACKEND_CNN, LK_BACKEND_COMPRESSED),
+                     >=, 5);
+    for (guint c = 0; c < 3; c++)
+      {
+        lk_search_index_unref (index[c]);
+        g_free (top[c]);
+      }
+  }
+  spin (300); /* thumbnails */
+  save_window_screenshot (GTK_WINDOW (compare), "compare-backends.png");
+  gtk_window_destroy (GTK_WINDOW (compare));
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (50);
+}
+
 /* Cancel while training, after two epochs (which lk_catalog_train () alone would keep): no model,
  * no temporary model, no conv-ae vectors; the page offers to build it again. */
 static void
@@ -1775,6 +1876,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/build-conv-ae", test_build_conv_ae);
   g_test_add_func ("/app/build-cancel-keeps-nothing", test_build_cancel_keeps_nothing);
   g_test_add_func ("/app/build-compressed", test_build_compressed);
+  g_test_add_func ("/app/compare-backends", test_compare_backends);
   g_test_add_func ("/app/retrain-live", test_retrain_live);
   g_test_add_func ("/app/retrain-cancel", test_retrain_cancel);
   g_test_add_func ("/app/without-weights", test_without_weights);

@@ -334,7 +334,9 @@ compress_progress (const LkCompressProgress *p, gpointer user_data)
   LkJob *job = user_data;
   g_autofree char *text = NULL;
 
-  if (p->method == LK_COMPRESS_NBR)
+  if (p->decoder)
+    text = g_strdup_printf (_ ("Training the compressor’s decoder: epoch %d"), p->epoch);
+  else if (p->method == LK_COMPRESS_NBR)
     /* Translators: while the compressed backend learns; the percentage is how many of each
      * photo's nearest neighbours its short codes keep */
     text = g_strdup_printf (_ ("Training the compressor: epoch %d, %.0f %% of neighbours kept"),

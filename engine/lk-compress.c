@@ -47,6 +47,7 @@ relay_progress (const LkCompressorTrainProgress *p, gpointer user_data)
   const Relay *relay = user_data;
   LkCompressProgress out = {
     .method = relay->params->method,
+    .decoder = p->phase == 2,
     .epoch = p->epoch,
     .epochs = p->epochs,
     .loss = p->loss,

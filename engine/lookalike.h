@@ -672,9 +672,11 @@ const char *lk_compress_method_to_string (LkCompressMethod method);
 typedef struct
 {
   LkCompressMethod method; /* LK_COMPRESS_AE or LK_COMPRESS_NBR */
+  gboolean decoder;        /* nbr's second phase: the decoder alone, the codes fixed */
   int epoch, epochs;       /* finished, at most (a plateau ends it earlier) */
   double loss;             /* the epoch's mean training loss */
-  double score; /* validation: ae −(mean squared error), nbr recall@10 of the held-out rows */
+  double score; /* validation: ae and the decoder −(mean squared error), nbr recall@10 of the
+                 * held-out rows */
   double best_score;
   int best_epoch;
 } LkCompressProgress;

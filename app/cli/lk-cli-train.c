@@ -201,7 +201,10 @@ compress_progress (const LkCompressProgress *p, gpointer user_data)
   LkCliProgress *state = relay->cli;
   char score[64];
 
-  if (p->method == LK_COMPRESS_NBR)
+  if (p->decoder)
+    g_snprintf (score, sizeof score, _ ("decoder's error %.3g (best %.3g, epoch %d)"), -p->score,
+                -p->best_score, p->best_epoch);
+  else if (p->method == LK_COMPRESS_NBR)
     g_snprintf (score, sizeof score, _ ("neighbours kept %.1f %% (best %.1f %%, epoch %d)"),
                 100 * p->score, 100 * p->best_score, p->best_epoch);
   else

@@ -50,12 +50,37 @@ struct _LkCompressorRun
   float *listnet;    /* nn_listnet_scratch_floats (max_batch, d) */
   int max_batch, B, step;
   float tau, rec_weight;
+  gboolean decoder_only; /* the second phase of "nbr": the codes fixed, the decoder learns */
 };
 
 static gboolean
 has_relu (int layer)
 {
   return layer != 2 && layer != 5;
+}
+
+/* The second phase's forward: @codes (B, d) of @x (B, D) as they are kept (the encoder fixed, so
+ * computed once), through the decoder; returns the reconstruction error. */
+static float
+forward_decoder (LkCompressorRun *run, const float *codes, const float *x, int B)
+{
+  LkCompressor *c = run->model;
+  int D = c->config.in_dim, d = c->config.latent;
+
+  memcpy (run->x, x, (gsize) B * D * sizeof (float));
+  memcpy (run->act[2], codes, (gsize) B * d * sizeof (float));
+  for (int i = 3; i < LK_COMPRESSOR_N_LAYERS; i++)
+    {
+      const LkCompressorLayer *l = &c->layers[i];
+      float *out = has_relu (i) ? run->pre[i] : run->act[i];
+      nn_dense_train_forward (out, run->act[i - 1], l->weight, l->bias, B, l->in, l->out,
+                              run->pool);
+      if (has_relu (i))
+        nn_leaky_relu_forward (run->act[i], out, (size_t) B * l->out, 0.0f);
+    }
+  run->B = B;
+  run->rec_weight = 0.0f;
+  return nn_mse_forward (run->act[5], run->x, (size_t) B * D) * D;
 }
 
 static uint64_t
@@ -173,7 +198,7 @@ lk_compressor_forward (LkCompressorRun *run, const float *x, int B, float tau, f
     *rec_out = (float) rec;
   run->B = B;
   run->tau = tau;
-  if (c->config.method == LK_COMPRESSOR_AE)
+  if (c->config.method == LK_COMPRESSOR_AE || run->decoder_only)
     {
       run->rec_weight = 1.0f;
       return (float) rec;
@@ -226,7 +251,9 @@ lk_compressor_backward (LkCompressorRun *run)
   relu_backward (run, 4, run->da, run->db);
   layer_backward (run, 4, run->db, run->da, run->act[3]);
   relu_backward (run, 3, run->da, run->db);
-  layer_backward (run, 3, run->decoder_dz, run->da, run->act[2]);
+  layer_backward (run, 3, run->decoder_only ? NULL : run->decoder_dz, run->da, run->act[2]);
+  if (run->decoder_only)
+    return;
 
   /* the code: rec's share, and the neighbourhoods' */
   for (size_t k = 0; k < Bd; k++)
@@ -246,7 +273,8 @@ void
 lk_compressor_update (LkCompressorRun *run, float lr)
 {
   LkCompressor *c = run->model;
-  gsize first = c->tensors[1].offset, N = c->n_params - first;
+  /* every layer, or the decoder's alone (dec1.weight on) */
+  gsize first = c->tensors[run->decoder_only ? 7 : 1].offset, N = c->n_params - first;
 
   run->step++;
   nn_adamw_update (c->params + first, run->grads + first, run->m + first, run->v + first, N, lr,
@@ -350,8 +378,10 @@ typedef struct
   guint *val_top; /* (n_val, VAL_K) each held-out row's nearest in xu, by x */
   gsize *order;   /* (anchors needed) */
   gsize *batch_rows;
-  float *batch; /* (batch, D) */
-  float *codes; /* (n_universe, d) for validation */
+  float *batch;       /* (batch, D) */
+  float *codes;       /* (n_universe, d) for validation */
+  float *fixed_codes; /* (n, d) the second phase's: every row's code, the encoder fixed */
+  float *batch_codes; /* (batch, d) */
   uint64_t rng;
 } Trainer;
 
@@ -371,6 +401,8 @@ trainer_clear (Trainer *t)
   g_free (t->batch_rows);
   g_free (t->batch);
   g_free (t->codes);
+  g_free (t->fixed_codes);
+  g_free (t->batch_codes);
 }
 
 /* each of @nq rows @queries (rows of x) against the @nm rows @rows of @m (dim), itself left out:
@@ -396,7 +428,7 @@ make_batch (Trainer *t, gsize s)
   const LkCompressorTrainParams *p = t->p;
   gsize n = 0;
 
-  if (t->c->config.method == LK_COMPRESSOR_AE || p->neighbours == 0)
+  if (t->c->config.method == LK_COMPRESSOR_AE || p->neighbours == 0 || t->run->decoder_only)
     {
       gsize first = s * p->batch;
       for (gsize i = first; i < MIN (first + p->batch, t->n_train); i++)
@@ -445,7 +477,7 @@ make_order (Trainer *t, gsize steps)
   const LkCompressorTrainParams *p = t->p;
   gsize need = t->n_train;
 
-  if (t->c->config.method == LK_COMPRESSOR_NBR && p->neighbours > 0)
+  if (t->c->config.method == LK_COMPRESSOR_NBR && p->neighbours > 0 && !t->run->decoder_only)
     need = steps * MAX (1, p->batch / (1 + p->neighbours));
   for (gsize done = 0; done < need; done += t->n_train)
     {
@@ -463,7 +495,7 @@ validate (Trainer *t)
   LkCompressor *c = t->c;
   int D = c->config.in_dim, d = c->config.latent;
 
-  if (c->config.method == LK_COMPRESSOR_AE)
+  if (c->config.method == LK_COMPRESSOR_AE || t->run->decoder_only)
     {
       g_autofree float *x = g_new (float, t->n_val *D), *codes = g_new (float, t->n_val *d),
                        *recon = g_new (float, t->n_val *D);
@@ -495,6 +527,100 @@ validate (Trainer *t)
     }
 }
 
+/* One phase's epochs, early stopping on the held-out rows, the best epoch's weights kept in the
+ * model: the whole network ("ae", the encoder of "nbr"), or the decoder alone */
+static gboolean
+run_phase (Trainer *t, gsize steps, LkCompressorTrainProgress *report,
+           LkCompressorTrainFunc progress, gpointer user_data, GCancellable *cancellable,
+           GError **error)
+{
+  const LkCompressorTrainParams *params = t->p;
+  LkCompressor *compressor = t->c;
+  int D = compressor->config.in_dim, halvings = 0;
+  gsize plateau, since = 0;
+  double mark = -INFINITY;
+  gboolean by_error = compressor->config.method == LK_COMPRESSOR_AE || t->run->decoder_only;
+  g_autofree float *best = NULL;
+
+  plateau = MAX (5, (PLATEAU_STEPS + steps / 2) / steps);
+  best = g_memdup2 (compressor->params, compressor->n_params * sizeof (float));
+  if (!report->phase)
+    report->phase = 1;
+  report->epochs = params->epochs;
+  report->best_score = -INFINITY;
+  report->lr = params->lr;
+  report->n_train = t->n_train;
+  report->n_val = t->n_val;
+  for (int epoch = 1; epoch <= params->epochs; epoch++)
+    {
+      double sum = 0, tol;
+      gsize counted = 0;
+
+      make_order (t, steps);
+      for (gsize s = 0; s < steps; s++)
+        {
+          gsize B = make_batch (t, s);
+          float loss;
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return FALSE;
+          if (B < 2)
+            continue;
+          for (gsize i = 0; i < B; i++)
+            memcpy (t->batch + i * D, t->x + t->batch_rows[i] * D, D * sizeof (float));
+          lk_compressor_zero_grad (t->run);
+          if (t->run->decoder_only)
+            {
+              int d = compressor->config.latent;
+              for (gsize i = 0; i < B; i++)
+                memcpy (t->batch_codes + i * d, t->fixed_codes + t->batch_rows[i] * d,
+                        d * sizeof (float));
+              loss = forward_decoder (t->run, t->batch_codes, t->batch, (int) B);
+            }
+          else
+            loss =
+              lk_compressor_forward (t->run, t->batch, (int) B, params->tau, params->rec, NULL);
+          lk_compressor_backward (t->run);
+          lk_compressor_update (t->run, report->lr);
+          sum += loss;
+          counted++;
+        }
+      report->epoch = epoch;
+      report->loss = counted ? sum / counted : NAN;
+      report->score = validate (t);
+      if (!isfinite (report->loss))
+        {
+          g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
+                       "training the %s compressor diverged at epoch %d (the loss is %g): try a "
+                       "lower learning rate",
+                       lk_compressor_method_to_string (compressor->config.method), epoch,
+                       report->loss);
+          return FALSE;
+        }
+      if (report->score > report->best_score)
+        {
+          report->best_score = report->score;
+          report->best_epoch = epoch;
+          memcpy (best, compressor->params, compressor->n_params * sizeof (float));
+        }
+      tol = by_error ? fabs (report->score) * TOL_MSE : TOL_RECALL;
+      if (report->score > mark + tol)
+        mark = report->score, since = 0;
+      else
+        since++;
+      if (progress)
+        progress (report, user_data);
+      if (since >= plateau)
+        {
+          if (++halvings == HALVINGS)
+            break;
+          since = 0;
+          report->lr *= 0.5f;
+        }
+    }
+  memcpy (compressor->params, best, compressor->n_params * sizeof (float));
+  return TRUE;
+}
+
 gboolean
 lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float *vectors, gsize n,
                      const LkCompressorTrainParams *params, LkCompressorTrainFunc progress,
@@ -504,10 +630,7 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
   Trainer t = { .p = params, .c = compressor, .rng = params->seed ^ 0x5eed };
   LkCompressorTrainProgress report = { 0 };
   int D = compressor->config.in_dim, d = compressor->config.latent;
-  gsize steps, plateau, since = 0;
-  int halvings = 0;
-  double mark = -INFINITY;
-  g_autofree float *best = NULL;
+  gsize steps;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (lk_compressor_method_is_mlp (compressor->config.method), FALSE);
@@ -616,73 +739,28 @@ lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     goto out;
 
-  plateau = MAX (5, (PLATEAU_STEPS + steps / 2) / steps);
-  best = g_memdup2 (compressor->params, compressor->n_params * sizeof (float));
-  report.epochs = params->epochs;
-  report.best_score = -INFINITY;
-  report.lr = params->lr;
-  report.n_train = t.n_train;
-  report.n_val = t.n_val;
-  for (int epoch = 1; epoch <= params->epochs; epoch++)
-    {
-      double sum = 0, tol;
-      gsize counted = 0;
-
-      make_order (&t, steps);
-      for (gsize s = 0; s < steps; s++)
-        {
-          gsize B = make_batch (&t, s);
-          float loss;
-          if (g_cancellable_set_error_if_cancelled (cancellable, error))
-            goto out;
-          if (B < 2)
-            continue;
-          for (gsize i = 0; i < B; i++)
-            memcpy (t.batch + i * D, t.x + t.batch_rows[i] * D, D * sizeof (float));
-          lk_compressor_zero_grad (t.run);
-          loss = lk_compressor_forward (t.run, t.batch, (int) B, params->tau, params->rec, NULL);
-          lk_compressor_backward (t.run);
-          lk_compressor_update (t.run, report.lr);
-          sum += loss;
-          counted++;
-        }
-      report.epoch = epoch;
-      report.loss = counted ? sum / counted : NAN;
-      report.score = validate (&t);
-      if (!isfinite (report.loss))
-        {
-          g_set_error (error, LK_ERROR, LK_ERROR_FAILED,
-                       "training the %s compressor diverged at epoch %d (the loss is %g): try a "
-                       "lower learning rate",
-                       lk_compressor_method_to_string (compressor->config.method), epoch,
-                       report.loss);
-          goto out;
-        }
-      if (report.score > report.best_score)
-        {
-          report.best_score = report.score;
-          report.best_epoch = epoch;
-          memcpy (best, compressor->params, compressor->n_params * sizeof (float));
-        }
-      tol =
-        compressor->config.method == LK_COMPRESSOR_AE ? fabs (report.score) * TOL_MSE : TOL_RECALL;
-      if (report.score > mark + tol)
-        mark = report.score, since = 0;
-      else
-        since++;
-      if (progress)
-        progress (&report, user_data);
-      if (since >= plateau)
-        {
-          if (++halvings == HALVINGS)
-            break;
-          since = 0;
-          report.lr *= 0.5f;
-        }
-    }
-  memcpy (compressor->params, best, compressor->n_params * sizeof (float));
+  if (!run_phase (&t, steps, &report, progress, user_data, cancellable, error))
+    goto out;
   if (result)
     *result = report;
+  if (compressor->config.method == LK_COMPRESSOR_NBR)
+    {
+      /* then the decoder alone, on the codes as they are kept, until its error stops falling:
+       * the encoder stopped for its neighbourhoods, most likely before the decoder had caught
+       * up with it */
+      LkCompressorTrainProgress second = { 0 };
+      gsize first = compressor->tensors[7].offset, N = compressor->n_params - first;
+      memset (t.run->m + first, 0, N * sizeof (float));
+      memset (t.run->v + first, 0, N * sizeof (float));
+      t.run->step = 0;
+      t.run->decoder_only = TRUE;
+      t.fixed_codes = g_new (float, t.n * compressor->config.latent);
+      t.batch_codes = g_new (float, (gsize) params->batch * compressor->config.latent);
+      lk_compressor_encode (compressor, t.fixed_codes, t.x, t.n);
+      second.phase = 2;
+      if (!run_phase (&t, steps, &second, progress, user_data, cancellable, error))
+        goto out;
+    }
   ok = TRUE;
 
 out:

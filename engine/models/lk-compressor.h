@@ -202,10 +202,12 @@ gboolean lk_compressor_train_params_check (const LkCompressorTrainParams *params
 
 typedef struct
 {
+  int phase;         /* 1; "nbr" then 2: the decoder alone, on the codes as they are kept */
   int epoch, epochs; /* finished, at most */
   int best_epoch;    /* whose weights are kept */
   double loss;       /* the epoch's mean training loss */
-  double score;      /* on the validation rows: "ae" −(mean squared error), "nbr" recall@10 */
+  double score;      /* on the validation rows: "ae" and phase 2 −(mean squared error), "nbr"
+                      * recall@10 */
   double best_score;
   float lr;
   gsize n_train, n_val;
@@ -218,10 +220,10 @@ typedef void (*LkCompressorTrainFunc) (const LkCompressorTrainProgress *progress
  * @vectors (n, D), prepared with @in_mean: 10 % of them (at least one) are held out to choose the
  * epoch whose weights are kept, and a plateau (no progress for about 100 steps, and 5 epochs)
  * halves the learning rate; the fifth plateau ends it. "ae" watches the held-out rows'
- * reconstruction error; "nbr" whether their 10 nearest among the rows (4,096 at most) by code are
+ * reconstruction error (and so does "nbr"'s second phase, the decoder alone on the codes); "nbr" whether their 10 nearest among the rows (4,096 at most) by code are
  * those by vector. Reports each epoch to @progress on this thread. Fewer than 16 vectors is
  * LK_ERROR_INVALID_ARGUMENT; cancelling leaves @compressor undefined.
- * @result: (out) (optional) the last report */
+ * @result: (out) (optional) the first phase's last report */
 gboolean
 lk_compressor_train (LkCompressor *compressor, const float *in_mean, const float *vectors, gsize n,
                      const LkCompressorTrainParams *params, LkCompressorTrainFunc progress,

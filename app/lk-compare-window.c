@@ -244,9 +244,9 @@ column_widget (LkCompareWindow *self, guint i)
     _ ("%d dimensions · %s per photo"), c->dim, per_item);
   g_autofree char *catalog = g_strdup_printf (
     /* Translators: "Catalog: 3.2 MB for 1617 photos" */
-    g_dngettext (GETTEXT_PACKAGE, "Catalog: %s for %" G_GSIZE_FORMAT " photo",
-                 "Catalog: %s for %" G_GSIZE_FORMAT " photos", c->n_items),
-    size, c->n_items);
+    g_dngettext (GETTEXT_PACKAGE, "Catalog: %s for %u photo", "Catalog: %s for %u photos",
+                 (gulong) c->n_items),
+    size, (guint) c->n_items);
   g_autofree char *timing = NULL;
 
   gtk_widget_set_size_request (box, 300, -1);

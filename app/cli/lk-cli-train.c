@@ -212,7 +212,8 @@ compress_progress (const LkCompressProgress *p, gpointer user_data)
                 -p->best_score, p->best_epoch);
   if (state->tty)
     {
-      fprintf (stderr, _ ("\rtraining the compressor: epoch %d of at most %d, loss %.4f, %s  "),
+      fputc ('\r', stderr);
+      fprintf (stderr, _ ("training the compressor: epoch %d of at most %d, loss %.4f, %s  "),
                p->epoch, p->epochs, p->loss, score);
       state->drew = TRUE;
     }
@@ -405,7 +406,8 @@ lk_cli_train (int argc, char **argv)
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend_name,
       N_ ("conv-ae (the default) or compressed"), N_ ("NAME") },
     { "method", 'm', 0, G_OPTION_ARG_STRING, &method,
-      N_ ("compressed: how the CNN vectors are compressed: pca, ae or nbr (pca)"), N_ ("METHOD") },
+      N_ ("compressed: how the CNN vectors are compressed: pca, ae or nbr (the best for the size)"),
+      N_ ("METHOD") },
     { "int8", 0, 0, G_OPTION_ARG_NONE, &int8,
       N_ ("compressed: store the codes as 8 bits each, 4× smaller (off)"), NULL },
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,

@@ -48,24 +48,21 @@ make_vectors (gsize n, int dim)
   return x;
 }
 
+/* The seconds a peer's Python @script (which reads the vectors from X_PATH, a placeholder, and
+ * prints its time) takes on @x (n, dim), or -1 when /usr/bin/python3 cannot run it */
 static double
-numpy_fit (const float *x, gsize n, int dim, int latent)
+run_peer (const float *x, gsize n, int dim, const char *script)
 {
   g_autofree char *dir = g_dir_make_tmp ("lk-bench-compress-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "x.f32", NULL);
-  g_autofree char *script = g_strdup_printf (
-    "import time, numpy\n"
-    "x = numpy.fromfile('%s', dtype='<f4').reshape(%" G_GSIZE_FORMAT ", %d)\n"
-    "t = time.perf_counter()\n"
-    "x = x - x.mean(axis=0); x /= numpy.linalg.norm(x, axis=1, keepdims=True)\n"
-    "c = numpy.cov(x, rowvar=False); w, v = numpy.linalg.eigh(c); comps = v[:, ::-1][:, :%d]\n"
-    "print(time.perf_counter() - t)\n",
-    path, n, dim, latent);
-  const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
+  g_autoptr (GString) text = g_string_new (script);
+  const char *argv[] = { "/usr/bin/python3", "-c", NULL, NULL };
   g_autofree char *out = NULL;
   int status = 0;
   double seconds = -1;
 
+  g_string_replace (text, "X_PATH", path, 0);
+  argv[2] = text->str;
   if (g_file_set_contents (path, (const char *) x, (gssize) (n * dim * sizeof (float)), NULL)
       && g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
                        NULL, &status, NULL)
@@ -76,19 +73,31 @@ numpy_fit (const float *x, gsize n, int dim, int latent)
   return seconds;
 }
 
+static double
+numpy_fit (const float *x, gsize n, int dim, int latent)
+{
+  g_autofree char *script = g_strdup_printf (
+    "import time, numpy\n"
+    "x = numpy.fromfile('X_PATH', dtype='<f4').reshape(%" G_GSIZE_FORMAT ", %d)\n"
+    "t = time.perf_counter()\n"
+    "x = x - x.mean(axis=0); x /= numpy.linalg.norm(x, axis=1, keepdims=True)\n"
+    "c = numpy.cov(x, rowvar=False); w, v = numpy.linalg.eigh(c); comps = v[:, ::-1][:, :%d]\n"
+    "print(time.perf_counter() - t)\n",
+    n, dim, latent);
+  return run_peer (x, n, dim, script);
+}
+
 /* PyTorch's time for @steps Adam steps of the MLP on batches of @batch rows of @x, with the
  * method's loss (ListNet for nbr, with the decoder on the side; reconstruction for ae) */
 static double
 torch_train (const float *x, gsize n, int dim, int latent, int steps, int batch, gboolean nbr,
              int threads)
 {
-  g_autofree char *dir = g_dir_make_tmp ("lk-bench-compress-XXXXXX", NULL);
-  g_autofree char *path = g_build_filename (dir, "x.f32", NULL);
   g_autofree char *script = g_strdup_printf (
     "import time, numpy, torch\n"
     "import torch.nn.functional as F\n"
     "torch.set_num_threads(%d)\n"
-    "x = torch.from_numpy(numpy.fromfile('%s', dtype='<f4').reshape(%" G_GSIZE_FORMAT ", %d))\n"
+    "x = torch.from_numpy(numpy.fromfile('X_PATH', dtype='<f4').reshape(%" G_GSIZE_FORMAT ", %d))\n"
     "x = F.normalize(x - x.mean(0), dim=1)\n"
     "D, d, h, B, nbr = %d, %d, 512, %d, %d\n"
     "L = torch.nn.Linear; R = torch.nn.ReLU\n"
@@ -110,20 +119,8 @@ torch_train (const float *x, gsize n, int dim, int latent, int steps, int batch,
     "        loss = ((dec(z) - xb) ** 2).sum(1).mean()\n"
     "    opt.zero_grad(); loss.backward(); opt.step()\n"
     "print(time.perf_counter() - t)\n",
-    threads, path, n, dim, dim, latent, batch, nbr ? 1 : 0, steps);
-  const char *argv[] = { "/usr/bin/python3", "-c", script, NULL };
-  g_autofree char *out = NULL;
-  int status = 0;
-  double seconds = -1;
-
-  if (g_file_set_contents (path, (const char *) x, (gssize) (n * dim * sizeof (float)), NULL)
-      && g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
-                       NULL, &status, NULL)
-      && g_spawn_check_wait_status (status, NULL))
-    seconds = g_ascii_strtod (out, NULL);
-  g_unlink (path);
-  g_rmdir (dir);
-  return seconds;
+    threads, n, dim, dim, latent, batch, nbr ? 1 : 0, steps);
+  return run_peer (x, n, dim, script);
 }
 
 int

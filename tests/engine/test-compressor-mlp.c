@@ -16,37 +16,12 @@
 #include "models/lk-compressor.h"
 #include "nn.h"
 #include "store/lk-safetensors.h"
+#include "test-tensors.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
-
-static float *
-read_tensor (LkSafetensors *st, const char *name, gsize expect)
-{
-  g_autoptr (GError) error = NULL;
-  float *data = lk_safetensors_read_f32 (st, name, -1, NULL, &error);
-  const LkTensorInfo *info = lk_safetensors_lookup (st, name);
-
-  g_assert_no_error (error);
-  g_assert_cmpuint (info->n_elements, ==, expect);
-  return data;
-}
-
-/* the largest difference relative to the tensor's largest magnitude */
-static double
-max_relative (const float *got, const float *want, gsize n)
-{
-  double scale = 0.0, diff = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      scale = fmax (scale, fabs (want[i]));
-      diff = fmax (diff, fabs ((double) got[i] - want[i]));
-    }
-  return diff / fmax (scale, 1e-12);
-}
 
 typedef struct
 {

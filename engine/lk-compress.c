@@ -34,7 +34,7 @@
 
 /* quality figures: self-retrieval of this many items at most; precision only up to this many */
 #define QUALITY_SELF_MAX 2000
-#define QUALITY_EVAL_MAX 50000
+#define QUALITY_EVAL_MAX 20000
 
 typedef struct
 {

@@ -716,7 +716,7 @@ typedef struct
   double self_retrieval; /* the share of items whose reconstruction's nearest prepared vector is
                           * theirs (of 2,000 at most) */
   double precision_at_10, cnn_precision_at_10; /* leave-one-out by folder, of the codes and of
-                                                * the CNN vectors as searched; NAN above 50,000 */
+                                                * the CNN vectors as searched; NAN above 20,000 */
   int bytes_per_item, cnn_bytes_per_item;
 } LkCompressSummary;
 

@@ -532,6 +532,10 @@ test_ranker_u8_brute_force (void)
       {
         int dim = dims[si], stride = dim;
         gsize n = sizes[ni];
+        /* the long rows split into the threads' shares from a thousand rows already: the
+         * largest sizes only for the short ones (under ThreadSanitizer every scan is slow) */
+        if (dim > 16 && n > 2000)
+          continue;
         g_autofree guint8 *codes = g_new0 (guint8, n * stride);
         g_autofree guint8 *packed = g_new (guint8, lk_ranker_u8_packed_bytes (n, dim));
         g_autofree gint8 *query = g_new0 (gint8, (dim + 3) / 4 * 4);
@@ -602,7 +606,7 @@ test_ranker_u8_brute_force (void)
   lk_ranker_set_u8_kernel (NULL);
   g_test_message ("%d kernel × thread × shape cases; this CPU's kernel: %s", tested,
                   lk_ranker_get_u8_kernel ());
-  g_assert_cmpint (tested, >=, (int) (G_N_ELEMENTS (dims) * G_N_ELEMENTS (sizes) * 2));
+  g_assert_cmpint (tested, >=, (int) ((G_N_ELEMENTS (dims) * G_N_ELEMENTS (sizes) - 2) * 2));
 }
 
 static void

@@ -161,12 +161,6 @@ lk_compressor_run_get_grads (LkCompressorRun *run)
   return run->grads;
 }
 
-const float *
-lk_compressor_run_get_codes (LkCompressorRun *run)
-{
-  return run->act[2];
-}
-
 void
 lk_compressor_zero_grad (LkCompressorRun *run)
 {

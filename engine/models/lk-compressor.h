@@ -164,8 +164,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LkCompressorRun, lk_compressor_run_free)
 
 /* (n_params) the gradients, in the params' layout; in_mean's stay zero */
 float *lk_compressor_run_get_grads (LkCompressorRun *run);
-/* (B, d) the codes of the last forward */
-const float *lk_compressor_run_get_codes (LkCompressorRun *run);
 void lk_compressor_zero_grad (LkCompressorRun *run);
 /* The loss of @B ≥ 2 prepared rows @x (B, D), which backward takes the gradient of. rec (the
  * reconstruction error) is |x − decode (encode (x))|² summed over the D values, the mean over the
